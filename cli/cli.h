@@ -1,0 +1,56 @@
+/* The dome command line: one binary, `dome VERB ...`. Each verb lives in a
+ * cli/verbs_*.c file and is listed in the table in cli/main.c. */
+#ifndef DOME_CLI_H
+#define DOME_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <jansson.h>
+#include "dome.h"
+
+/* Exit statuses (GNU conventions). */
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+struct cli {
+	struct dome_open_opts opts;
+	struct dome_ctx *ctx;      /* opened on first use by cli_ctx() */
+	const struct cli_verb *verb;
+};
+
+struct cli_verb {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+	const char *args;          /* "NAME [--json]" */
+	const char *summary;
+	const char *help;          /* option details for `dome VERB --help`, or NULL */
+};
+
+/* The context, opened once; NULL after printing the error (see cli_status). */
+struct dome_ctx *cli_ctx(struct cli *cli, struct dome_error *err);
+
+/* Print "dome: <message>" to stderr and return the matching exit status. */
+int cli_fail(const struct dome_error *err);
+/* A usage error: message, a pointer to --help, exit status 2. */
+int cli_usage(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse a verb's options; handles --help (prints and returns 1 with
+ * *status = 0) and unknown options (returns 1 with *status = 2). Returns 0
+ * when the caller should go on, with the verb's own options reported through
+ * `on_opt` (which returns 0, or an exit status to stop with). */
+int cli_parse(struct cli *cli, int argc, char **argv, const char *shortopts,
+	      const struct option *longopts, int (*on_opt)(int opt, const char *arg, void *data),
+	      void *data, int *status);
+
+/* Print JSON (pretty, sorted keys stay in insertion order) and a newline. */
+int cli_print_json(json_t *j);
+
+/* Human output helpers. */
+void cli_format_time(int64_t ms, char *out, size_t len);
+void cli_format_duration(int64_t seconds, char *out, size_t len);
+
+/* verbs */
+int verb_ls(struct cli *cli, int argc, char **argv);
+int verb_info(struct cli *cli, int argc, char **argv);
+int verb_not_implemented(struct cli *cli, int argc, char **argv);
+
+#endif

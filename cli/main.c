@@ -1,0 +1,161 @@
+/* dome: entry point. Global options, then a verb; no verb on a terminal
+ * opens the console. */
+#include "cli.h"
+
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct cli_verb verbs[] = {
+	{ "ls", verb_ls, "[--json]", "list containers", NULL },
+	{ "info", verb_info, "NAME [--json]", "show everything known about a container", NULL },
+	{ "create", verb_not_implemented, "NAME [--image IMAGE] [LIMITS] [--start]", "create a container", NULL },
+	{ "start", verb_not_implemented, "NAME", "start a container", NULL },
+	{ "stop", verb_not_implemented, "NAME [--timeout S] [--kill]", "stop a container", NULL },
+	{ "restart", verb_not_implemented, "NAME", "stop and start a container", NULL },
+	{ "freeze", verb_not_implemented, "NAME", "freeze every process of a container", NULL },
+	{ "unfreeze", verb_not_implemented, "NAME", "thaw a frozen container", NULL },
+	{ "destroy", verb_not_implemented, "NAME [--force]", "remove a container and its files", NULL },
+	{ "clone", verb_not_implemented, "SRC NEW", "copy a container", NULL },
+	{ "set", verb_not_implemented, "NAME KEY=VALUE...", "change limits and settings", NULL },
+	{ "exec", verb_not_implemented, "NAME [-- CMD...]", "run a command inside a container", NULL },
+	{ "logs", verb_not_implemented, "NAME [--follow] [--tail N]", "show a container's console log", NULL },
+	{ "image", verb_not_implemented, "ls|import|rm ...", "manage images", NULL },
+	{ "net", verb_not_implemented, "[KEY=VALUE...]", "show or change network settings", NULL },
+	{ "check", verb_not_implemented, "", "report the kernel features dome needs", NULL },
+	{ "history", verb_not_implemented, "[NAME] [FILTERS] [--json]", "show the audit history", NULL },
+	{ "rollback", verb_not_implemented, "ID", "undo a recorded change", NULL },
+	{ "report", verb_not_implemented, "--since TIME", "incident timeline of changes and events", NULL },
+	{ "doctor", verb_not_implemented, "[--dry-run]", "find and repair leftovers", NULL },
+};
+
+int verb_not_implemented(struct cli *cli, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "dome: '%s' is not implemented yet\n", cli->verb->name);
+	return EXIT_USAGE;
+}
+
+static void print_help(void)
+{
+	printf("Usage: dome [OPTION]... [VERB [ARG]...]\n"
+	       "Operations console for Linux containers. With no verb on a terminal, opens the\n"
+	       "console; with a verb, runs it and exits.\n\n"
+	       "Options:\n"
+	       "  -r, --root DIR      state root (default /var/lib/dome, or DOME_ROOT)\n"
+	       "  -c, --config FILE   config file (default %s/dome/dome.conf, or DOME_CONFIG)\n"
+	       "      --readonly      change nothing (forced for users other than root)\n"
+	       "      --reason TEXT   reason recorded with every change of this run\n"
+	       "  -h, --help          show this help and exit\n"
+	       "  -V, --version       show the version and exit\n\nVerbs:\n",
+	       DOME_SYSCONFDIR);
+	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+		printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
+	printf("\nExit status: 0 success, 1 an operation failed, 2 bad usage.\n"
+	       "'dome VERB --help' describes a verb. See dome(1) and dome.conf(5).\n");
+}
+
+struct dome_ctx *cli_ctx(struct cli *cli, struct dome_error *err)
+{
+	if (!cli->ctx)
+		cli->ctx = dome_open(&cli->opts, err);
+	return cli->ctx;
+}
+
+int cli_parse(struct cli *cli, int argc, char **argv, const char *shortopts,
+	      const struct option *longopts, int (*on_opt)(int opt, const char *arg, void *data),
+	      void *data, int *status)
+{
+	/* Every verb gets --help; merge it into the verb's own options. */
+	struct option all[32];
+	size_t n = 0;
+	for (; longopts && longopts[n].name && n < 30; n++)
+		all[n] = longopts[n];
+	all[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	all[n] = (struct option){ 0 };
+	char shorts[64];
+	snprintf(shorts, sizeof shorts, "+:h%s", shortopts ? shortopts : "");
+	optind = 1;
+	opterr = 0;
+	int opt;
+	while ((opt = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
+		if (opt == 'h') {
+			printf("Usage: dome %s %s\n%s.\n", cli->verb->name, cli->verb->args,
+			       cli->verb->summary);
+			if (cli->verb->help)
+				printf("\n%s", cli->verb->help);
+			*status = EXIT_OK;
+			return 1;
+		}
+		if (opt == '?' || opt == ':') {
+			const char *bad = argv[optind - 1];
+			*status = cli_usage(cli, opt == ':' ? "option '%s' needs a value"
+							    : "unknown option '%s'", bad);
+			return 1;
+		}
+		int rc = on_opt ? on_opt(opt, optarg, data) : EXIT_USAGE;
+		if (rc != 0) {
+			*status = rc;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int open_console(struct cli *cli)
+{
+	(void)cli;
+	fputs("dome: the console is not built yet; use a verb (dome --help)\n", stderr);
+	return EXIT_USAGE;
+}
+
+enum { OPT_READONLY = 1000, OPT_REASON };
+
+int main(int argc, char **argv)
+{
+	setlocale(LC_ALL, "");
+	struct cli cli = { 0 };
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "readonly", no_argument, NULL, OPT_READONLY },
+		{ "reason", required_argument, NULL, OPT_REASON },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	int opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:r:c:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': cli.opts.root = optarg; break;
+		case 'c': cli.opts.config_path = optarg; break;
+		case OPT_READONLY: cli.opts.readonly = true; break;
+		case OPT_REASON: cli.opts.reason = optarg; break;
+		case 'h': print_help(); return EXIT_OK;
+		case 'V': printf("dome %s\n", PACKAGE_VERSION); return EXIT_OK;
+		case ':': return cli_usage(&cli, "option '%s' needs a value", argv[optind - 1]);
+		default: return cli_usage(&cli, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	int status;
+	if (optind >= argc) {
+		if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+			return cli_usage(&cli, "no verb given and not on a terminal");
+		status = open_console(&cli);
+	} else {
+		const char *name = argv[optind];
+		for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+			if (strcmp(verbs[i].name, name) == 0)
+				cli.verb = &verbs[i];
+		if (!cli.verb)
+			return cli_usage(&cli, "unknown verb '%s'", name);
+		status = cli.verb->run(&cli, argc - optind, argv + optind);
+	}
+	dome_close(cli.ctx);
+	return status;
+}

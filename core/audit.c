@@ -1,0 +1,362 @@
+#include "audit.h"
+#include "cleanup.h"
+#include "proc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sha256.h>
+
+int dome_check_writable(const struct dome_ctx *ctx, struct dome_error *err)
+{
+	if (ctx->readonly || dome_store_readonly(ctx->store))
+		return dome_fail(err, EROFS, "dome is read-only in this session (%s)",
+				 geteuid() != 0 ? "only root may change containers"
+						: "started with --readonly");
+	return 0;
+}
+
+static const char SQL_INTENT[] =
+	"INSERT INTO changes (started_at, uid, user, sudo_user, login_uid, ssh_client, tty, host, "
+	"actor_pid, actor_start, action, target, params, reason, rollback_of, result) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 'pending')";
+
+static int write_intent(struct dome_ctx *ctx, struct dome_change *ch, struct dome_error *err)
+{
+	const struct dome_actor *a = &ctx->actor;
+	__cleanup_free char *params =
+		ch->params ? json_dumps(ch->params, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (dome_store_begin(ctx->store, err) < 0)
+		return -1;
+	sqlite3_stmt *s = dome_store_stmt(ctx->store, SQL_INTENT, err);
+	if (!s)
+		goto fail;
+	sqlite3_bind_int64(s, 1, dome_now_ms());
+	sqlite3_bind_int64(s, 2, a->uid);
+	sqlite3_bind_text(s, 3, a->user, -1, SQLITE_STATIC);
+	dome_bind_text_or_null(s, 4, a->sudo_user[0] ? a->sudo_user : NULL);
+	dome_bind_int64_or_null(s, 5, a->login_uid >= 0, a->login_uid);
+	dome_bind_text_or_null(s, 6, a->ssh_client[0] ? a->ssh_client : NULL);
+	dome_bind_text_or_null(s, 7, a->tty[0] ? a->tty : NULL);
+	sqlite3_bind_text(s, 8, a->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 9, a->pid);
+	sqlite3_bind_int64(s, 10, a->pid_start);
+	sqlite3_bind_text(s, 11, ch->action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 12, ch->target, -1, SQLITE_STATIC);
+	dome_bind_text_or_null(s, 13, params ? params : "{}");
+	dome_bind_text_or_null(s, 14, ctx->reason[0] ? ctx->reason : NULL);
+	dome_bind_int64_or_null(s, 15, ch->rollback_of != 0, ch->rollback_of);
+	if (dome_store_exec_stmt(ctx->store, s, "recording the change", err) < 0)
+		goto fail;
+	ch->id = sqlite3_last_insert_rowid(dome_store_db(ctx->store));
+	return dome_store_commit(ctx->store, err);
+fail:
+	dome_store_rollback(ctx->store);
+	return -1;
+}
+
+/* The chained content of a record: every column but hash, in a fixed order,
+ * each as "<type><length>:<bytes>" so no two rows can encode alike. */
+#define HASHED_COLUMNS                                                                       \
+	"id, seq, started_at, ended_at, uid, user, sudo_user, login_uid, ssh_client, tty, host, " \
+	"actor_pid, actor_start, action, target, params, before, after, result, error, reason, "  \
+	"rollback_of, prev_hash"
+#define NHASHED 23
+
+static void hash_row(sqlite3_stmt *s, int first_col, char out[65])
+{
+	SHA256_CTX h;
+	SHA256Init(&h);
+	for (int i = first_col; i < first_col + NHASHED; i++) {
+		char head[32];
+		int type = sqlite3_column_type(s, i);
+		int n;
+		if (type == SQLITE_NULL) {
+			n = snprintf(head, sizeof head, "n;");
+			SHA256Update(&h, (const uint8_t *)head, (size_t)n);
+			continue;
+		}
+		if (type == SQLITE_INTEGER) {
+			n = snprintf(head, sizeof head, "i%" PRId64 ";", (int64_t)sqlite3_column_int64(s, i));
+			SHA256Update(&h, (const uint8_t *)head, (size_t)n);
+			continue;
+		}
+		const unsigned char *t = sqlite3_column_text(s, i);
+		int len = sqlite3_column_bytes(s, i);
+		n = snprintf(head, sizeof head, "t%d:", len);
+		SHA256Update(&h, (const uint8_t *)head, (size_t)n);
+		SHA256Update(&h, t, (size_t)len);
+	}
+	uint8_t digest[SHA256_DIGEST_LENGTH];
+	SHA256Final(digest, &h);
+	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+}
+
+static const char SQL_TAIL[] =
+	"SELECT seq, hash FROM changes WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1";
+static const char SQL_COMPLETE[] =
+	"UPDATE changes SET ended_at = ?2, result = ?3, error = ?4, before = ?5, after = ?6, "
+	"seq = ?7, prev_hash = ?8 WHERE id = ?1";
+static const char SQL_ROW_FOR_HASH[] = "SELECT " HASHED_COLUMNS " FROM changes WHERE id = ?1";
+static const char SQL_SET_HASH[] = "UPDATE changes SET hash = ?2 WHERE id = ?1";
+
+/* Complete a pending record and chain it. Runs in its own write transaction,
+ * so the tail read and the append are atomic against other writers. */
+static int complete_record(struct dome_store *st, int64_t id, const char *result,
+			   const char *error, const char *before, const char *after,
+			   struct dome_error *err)
+{
+	if (dome_store_begin(st, err) < 0)
+		return -1;
+	sqlite3_stmt *s = dome_store_stmt(st, SQL_TAIL, err);
+	if (!s)
+		goto fail;
+	int64_t seq = 1;
+	char prev[65] = "";
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		seq = sqlite3_column_int64(s, 0) + 1;
+		const unsigned char *h = sqlite3_column_text(s, 1);
+		snprintf(prev, sizeof prev, "%s", h ? (const char *)h : "");
+	}
+	sqlite3_reset(s);
+
+	if (!(s = dome_store_stmt(st, SQL_COMPLETE, err)))
+		goto fail;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, dome_now_ms());
+	sqlite3_bind_text(s, 3, result, -1, SQLITE_STATIC);
+	dome_bind_text_or_null(s, 4, error);
+	dome_bind_text_or_null(s, 5, before);
+	dome_bind_text_or_null(s, 6, after);
+	sqlite3_bind_int64(s, 7, seq);
+	dome_bind_text_or_null(s, 8, prev[0] ? prev : NULL);
+	if (dome_store_exec_stmt(st, s, "completing the change record", err) < 0)
+		goto fail;
+
+	if (!(s = dome_store_stmt(st, SQL_ROW_FOR_HASH, err)))
+		goto fail;
+	sqlite3_bind_int64(s, 1, id);
+	char hash[65];
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		dome_store_fail(st, err, "reading the change record back");
+		goto fail;
+	}
+	hash_row(s, 0, hash);
+	sqlite3_reset(s);
+
+	if (!(s = dome_store_stmt(st, SQL_SET_HASH, err)))
+		goto fail;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
+	if (dome_store_exec_stmt(st, s, "sealing the change record", err) < 0)
+		goto fail;
+	return dome_store_commit(st, err);
+fail:
+	dome_store_rollback(st);
+	return -1;
+}
+
+static char *dump_or_null(json_t *j)
+{
+	return j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+}
+
+static void change_release(struct dome_change *ch)
+{
+	json_decref(ch->params);
+	json_decref(ch->before);
+	json_decref(ch->after);
+	ch->params = ch->before = ch->after = NULL;
+}
+
+int dome_mutate(struct dome_ctx *ctx, struct dome_change *ch, dome_apply_fn apply, void *arg,
+		struct dome_error *err)
+{
+	int rc = -1;
+	__cleanup_free char *before = NULL;
+	__cleanup_free char *after = NULL;
+	if (dome_check_writable(ctx, err) < 0)
+		goto out;
+	if (ctx->cfg.require_reason && ctx->reason[0] == '\0') {
+		dome_invalid(err, "a reason is required for every change on this host "
+				  "(require_reason = yes); give one with --reason TEXT");
+		goto out;
+	}
+	if (write_intent(ctx, ch, err) < 0)
+		goto out;
+
+	struct dome_error op_err;
+	dome_error_clear(&op_err);
+	rc = apply(ctx, ch, arg, &op_err);
+
+	before = dump_or_null(ch->before);
+	after = dump_or_null(ch->after);
+	struct dome_error rec_err;
+	if (complete_record(ctx->store, ch->id, rc == 0 ? "ok" : "failed",
+			    rc == 0 ? NULL : op_err.msg, before, after, &rec_err) < 0) {
+		/* The operation happened (or failed) but its record could not be
+		 * completed: say both, and the next start marks it interrupted. */
+		if (rc == 0) {
+			*err = rec_err;
+			dome_error_prefix(err, "%s %s was done, but its audit record %" PRId64
+					  " could not be completed", ch->action, ch->target, ch->id);
+			rc = -1;
+			goto out;
+		}
+	}
+	if (rc < 0)
+		*err = op_err;
+out:
+	change_release(ch);
+	return rc;
+}
+
+static const char SQL_PENDING[] =
+	"SELECT id, actor_pid, actor_start FROM changes WHERE result = 'pending'";
+
+int dome_audit_close_interrupted(struct dome_ctx *ctx, struct dome_error *err)
+{
+	sqlite3_stmt *s = dome_store_stmt(ctx->store, SQL_PENDING, err);
+	if (!s)
+		return -1;
+	int64_t dead[64];
+	size_t ndead = 0;
+	while (sqlite3_step(s) == SQLITE_ROW && ndead < DOME_ARRAY_SIZE(dead)) {
+		pid_t pid = (pid_t)sqlite3_column_int64(s, 1);
+		int64_t start = sqlite3_column_int64(s, 2);
+		if (!dome_proc_alive(pid, start))
+			dead[ndead++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	for (size_t i = 0; i < ndead; i++) {
+		if (complete_record(ctx->store, dead[i], "interrupted",
+				    "the process making this change ended before it finished", NULL,
+				    NULL, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const char SQL_CHAIN[] =
+	"SELECT hash, " HASHED_COLUMNS " FROM changes WHERE seq IS NOT NULL ORDER BY seq";
+
+int dome_audit_verify(struct dome_ctx *ctx, int64_t *checked, int64_t *bad_id, char *why,
+		      size_t whylen, struct dome_error *err)
+{
+	sqlite3_stmt *s = dome_store_stmt(ctx->store, SQL_CHAIN, err);
+	if (!s)
+		return -1;
+	char prev[65] = "";
+	int64_t n = 0, expect_seq = 1;
+	*bad_id = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 1);
+		int64_t seq = sqlite3_column_int64(s, 2);
+		const unsigned char *stored = sqlite3_column_text(s, 0);
+		const unsigned char *prev_col = sqlite3_column_text(s, NHASHED);
+		char h[65];
+		n++;
+		if (seq != expect_seq) {
+			snprintf(why, whylen, "record %" PRId64 " has position %" PRId64 " but %" PRId64
+				 " was expected: a record before it was removed", id, seq, expect_seq);
+			*bad_id = id;
+			break;
+		}
+		if (strcmp(prev_col ? (const char *)prev_col : "", prev) != 0) {
+			snprintf(why, whylen, "record %" PRId64 " does not link to the record before it",
+				 id);
+			*bad_id = id;
+			break;
+		}
+		hash_row(s, 1, h);
+		if (!stored || strcmp((const char *)stored, h) != 0) {
+			snprintf(why, whylen, "record %" PRId64 " was changed after it was written "
+				 "(its content does not match its hash)", id);
+			*bad_id = id;
+			break;
+		}
+		memcpy(prev, h, sizeof prev);
+		expect_seq++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sqlite3_reset(s);
+		return dome_store_fail(ctx->store, err, "reading the history");
+	}
+	sqlite3_reset(s);
+	*checked = n;
+	return 0;
+}
+
+/* One statement serves every filter combination: each filter is a bound
+ * parameter that is NULL when unused, so the query is prepared once. */
+static const char SQL_HISTORY[] =
+	"SELECT id, started_at, ended_at, uid, user, sudo_user, login_uid, ssh_client, tty, host, "
+	"action, target, params, before, after, result, error, reason, rollback_of, hash "
+	"FROM changes WHERE (?1 IS NULL OR target = ?1) "
+	"AND (?2 IS NULL OR user = ?2 OR sudo_user = ?2) AND (?3 IS NULL OR action = ?3) "
+	"AND (?4 IS NULL OR started_at >= ?4) AND (?5 IS NULL OR started_at < ?5) "
+	"AND (?6 = 0 OR result IN ('failed','interrupted')) AND (?7 IS NULL OR id < ?7) "
+	"ORDER BY id DESC LIMIT ?8";
+
+static json_t *col_json(sqlite3_stmt *s, int i)
+{
+	switch (sqlite3_column_type(s, i)) {
+	case SQLITE_NULL:
+		return json_null();
+	case SQLITE_INTEGER:
+		return json_integer(sqlite3_column_int64(s, i));
+	default:
+		return json_string((const char *)sqlite3_column_text(s, i));
+	}
+}
+
+static json_t *col_embedded_json(sqlite3_stmt *s, int i)
+{
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return json_null();
+	json_t *j = json_loads((const char *)sqlite3_column_text(s, i), JSON_DECODE_ANY, NULL);
+	return j ? j : col_json(s, i);
+}
+
+int dome_audit_history(struct dome_ctx *ctx, const struct dome_history_filter *f, json_t **out,
+		       struct dome_error *err)
+{
+	sqlite3_stmt *s = dome_store_stmt(ctx->store, SQL_HISTORY, err);
+	if (!s)
+		return -1;
+	dome_bind_text_or_null(s, 1, f->target);
+	dome_bind_text_or_null(s, 2, f->actor);
+	dome_bind_text_or_null(s, 3, f->action);
+	dome_bind_int64_or_null(s, 4, f->since_ms != 0, f->since_ms);
+	dome_bind_int64_or_null(s, 5, f->until_ms != 0, f->until_ms);
+	sqlite3_bind_int(s, 6, f->failed_only);
+	dome_bind_int64_or_null(s, 7, f->before_id != 0, f->before_id);
+	sqlite3_bind_int(s, 8, f->limit > 0 ? f->limit : 50);
+	static const char *const names[] = {
+		"id", "started_at", "ended_at", "uid", "user", "sudo_user", "login_uid", "ssh_client",
+		"tty", "host", "action", "target", "params", "before", "after", "result", "error",
+		"reason", "rollback_of", "hash",
+	};
+	json_t *rows = json_array();
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *row = json_object();
+		for (int i = 0; i < (int)DOME_ARRAY_SIZE(names); i++) {
+			bool embedded = i >= 12 && i <= 14;
+			json_object_set_new(row, names[i],
+					    embedded ? col_embedded_json(s, i) : col_json(s, i));
+		}
+		json_array_append_new(rows, row);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(rows);
+		return dome_store_fail(ctx->store, err, "reading the history");
+	}
+	*out = rows;
+	return 0;
+}

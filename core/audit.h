@@ -1,0 +1,65 @@
+/* The one path every mutation takes (CLI and console alike).
+ *
+ *   dome_mutate(ctx, &change, apply, arg, err)
+ *
+ * 1. refuses in read-only mode, and when a reason is required but missing,
+ *    before touching anything;
+ * 2. writes the intent (result 'pending') and commits it, so a crash during
+ *    the operation leaves a record that the next start marks 'interrupted';
+ * 3. runs `apply`, which does the work and records the state before and after
+ *    (JSON) in the change;
+ * 4. completes the record (ok / failed with the error), appends it to the hash
+ *    chain, and commits.
+ *
+ * Core functions that change anything are written as an `apply` callback and
+ * exported only through a wrapper that calls dome_mutate. */
+#ifndef DOME_AUDIT_H
+#define DOME_AUDIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "dome.h"
+
+struct dome_change {
+	const char *action;   /* create, start, stop, set, destroy, ... */
+	const char *target;   /* container or image name, or "network" */
+	json_t *params;       /* what was asked (owned by the change) */
+	json_t *before;       /* set by apply: state before (owned) */
+	json_t *after;        /* set by apply: state after (owned) */
+	int64_t rollback_of;  /* id of the change this one reverts, or 0 */
+	int64_t id;           /* filled in by dome_mutate */
+};
+
+typedef int (*dome_apply_fn)(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
+			     struct dome_error *err);
+
+/* Refuse a change up front: read-only, or a required reason missing. */
+int dome_check_writable(const struct dome_ctx *ctx, struct dome_error *err);
+
+int dome_mutate(struct dome_ctx *ctx, struct dome_change *ch, dome_apply_fn apply, void *arg,
+		struct dome_error *err);
+
+/* Complete, as 'interrupted', every pending record whose process is gone. */
+int dome_audit_close_interrupted(struct dome_ctx *ctx, struct dome_error *err);
+
+/* Walk the hash chain. Returns 0 and *bad_id = 0 when it holds; 0 and the id
+ * of the first record that does not match otherwise (with why in `why`). */
+int dome_audit_verify(struct dome_ctx *ctx, int64_t *checked, int64_t *bad_id, char *why,
+		      size_t whylen, struct dome_error *err);
+
+struct dome_history_filter {
+	const char *target;
+	const char *actor;    /* user or sudo user */
+	const char *action;
+	int64_t since_ms, until_ms; /* 0 = open */
+	bool failed_only;
+	int64_t before_id;    /* page: rows with id < before_id; 0 = newest */
+	int limit;
+};
+
+/* History rows newest first as a JSON array of records. */
+int dome_audit_history(struct dome_ctx *ctx, const struct dome_history_filter *f, json_t **out,
+		       struct dome_error *err);
+
+#endif

@@ -1,0 +1,20 @@
+/* Process identity: a pid alone is not an identity, so dome stores a pid
+ * together with its start time (/proc/PID/stat field 22, clock ticks since
+ * boot) and checks both before trusting or signalling a stored pid. */
+#ifndef DOME_PROC_H
+#define DOME_PROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Start time of `pid`; -1 with errno (ESRCH) when there is no such process. */
+int dome_proc_start_time(pid_t pid, int64_t *start);
+
+/* True when `pid` runs and started at `start` (the same process). */
+bool dome_proc_alive(pid_t pid, int64_t start);
+
+/* Seconds since boot. */
+double dome_uptime_seconds(void);
+
+#endif

@@ -1,0 +1,243 @@
+#include "store.h"
+#include "cleanup.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+
+#define STMT_CACHE_MAX 96
+
+struct cached_stmt {
+	const char *sql;
+	sqlite3_stmt *stmt;
+};
+
+struct dome_store {
+	sqlite3 *db;
+	bool readonly;
+	char path[4096];
+	size_t nstmts;
+	struct cached_stmt stmts[STMT_CACHE_MAX];
+};
+
+int64_t dome_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int dome_store_fail(struct dome_store *st, struct dome_error *err, const char *what)
+{
+	int code = sqlite3_extended_errcode(st->db);
+	const char *msg = sqlite3_errmsg(st->db);
+	switch (code & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return dome_fail(err, 0,
+				 "%s: the inventory %s is locked by another dome for more than %d s; "
+				 "retry when that operation has finished",
+				 what, st->path, DOME_BUSY_TIMEOUT_MS / 1000);
+	case SQLITE_READONLY:
+		return dome_fail(err, 0, "%s: the inventory %s is open read-only", what, st->path);
+	case SQLITE_FULL:
+		return dome_fail(err, ENOSPC, "%s: the disk holding %s is full; free space and retry",
+				 what, st->path);
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return dome_fail(err, 0,
+				 "%s: the inventory %s is damaged (%s); restore it from a backup or "
+				 "move it aside — dome will not overwrite it",
+				 what, st->path, msg);
+	default:
+		return dome_fail(err, 0, "%s: %s (%s)", what, msg, st->path);
+	}
+}
+
+static int exec_sql(struct dome_store *st, const char *sql, const char *what,
+		    struct dome_error *err)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return dome_store_fail(st, err, what);
+	return 0;
+}
+
+int dome_store_schema_version(struct dome_store *st)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static int migrate(struct dome_store *st, struct dome_error *err)
+{
+	int have = dome_store_schema_version(st);
+	if (have < 0)
+		return dome_store_fail(st, err, "reading the schema version");
+	if (have > dome_migration_count)
+		return dome_fail(err, 0,
+				 "the inventory %s has schema version %d, newer than this dome knows (%d); "
+				 "use the dome that wrote it",
+				 st->path, have, dome_migration_count);
+	if (have == dome_migration_count)
+		return 0;
+	if (st->readonly)
+		return dome_fail(err, 0,
+				 "the inventory %s needs an upgrade (schema %d to %d) and this run is "
+				 "read-only; run any dome command as root once",
+				 st->path, have, dome_migration_count);
+	for (int i = have; i < dome_migration_count; i++) {
+		const struct dome_migration *m = &dome_migrations[i];
+		char pragma[64];
+		if (dome_store_begin(st, err) < 0)
+			return -1;
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", m->version);
+		if (exec_sql(st, m->sql, m->file, err) < 0 ||
+		    exec_sql(st, pragma, "setting the schema version", err) < 0) {
+			dome_store_rollback(st);
+			dome_error_prefix(err, "migrating the inventory to schema %d", m->version);
+			return -1;
+		}
+		if (dome_store_commit(st, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct dome_store *dome_store_open(const char *path, bool readonly, struct dome_error *err)
+{
+	struct dome_store *st = calloc(1, sizeof *st);
+	if (st == NULL) {
+		dome_fail(err, ENOMEM, "opening the inventory");
+		return NULL;
+	}
+	__cleanup_store struct dome_store *guard = st;
+	snprintf(st->path, sizeof st->path, "%s", path);
+	st->readonly = readonly;
+
+	if (readonly) {
+		struct stat sb;
+		if (stat(path, &sb) < 0) {
+			dome_fail(err, errno,
+				  "cannot open the inventory %s read-only; run dome as root once to create it",
+				  path);
+			return NULL;
+		}
+	}
+	int flags = readonly ? SQLITE_OPEN_READONLY
+			     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		if (st->db == NULL) {
+			dome_fail(err, ENOMEM, "opening the inventory %s", path);
+			return NULL;
+		}
+		dome_store_fail(st, err, "opening the inventory");
+		return NULL;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, DOME_BUSY_TIMEOUT_MS);
+	/* A damaged file shows up at the first read; read before any write so it
+	 * is reported, never silently replaced. */
+	if (exec_sql(st, "SELECT count(*) FROM sqlite_master", "reading the inventory", err) < 0)
+		return NULL;
+	if (!readonly) {
+		if (exec_sql(st, "PRAGMA journal_mode=WAL", "enabling WAL", err) < 0)
+			return NULL;
+		if (exec_sql(st, "PRAGMA synchronous=NORMAL", "setting synchronous", err) < 0)
+			return NULL;
+	}
+	if (exec_sql(st, "PRAGMA foreign_keys=ON", "enabling foreign keys", err) < 0)
+		return NULL;
+	if (migrate(st, err) < 0)
+		return NULL;
+	return move_ptr(guard);
+}
+
+void dome_store_close(struct dome_store *st)
+{
+	for (size_t i = 0; i < st->nstmts; i++)
+		sqlite3_finalize(st->stmts[i].stmt);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+bool dome_store_readonly(const struct dome_store *st) { return st->readonly; }
+sqlite3 *dome_store_db(struct dome_store *st) { return st->db; }
+
+sqlite3_stmt *dome_store_stmt(struct dome_store *st, const char *sql, struct dome_error *err)
+{
+	for (size_t i = 0; i < st->nstmts; i++) {
+		if (st->stmts[i].sql == sql) {
+			sqlite3_stmt *s = st->stmts[i].stmt;
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			return s;
+		}
+	}
+	if (st->nstmts == STMT_CACHE_MAX) {
+		dome_fail(err, 0, "internal: statement cache full (raise STMT_CACHE_MAX)");
+		return NULL;
+	}
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+		dome_store_fail(st, err, "preparing a query");
+		return NULL;
+	}
+	st->stmts[st->nstmts++] = (struct cached_stmt){ sql, s };
+	return s;
+}
+
+int dome_store_begin(struct dome_store *st, struct dome_error *err)
+{
+	return exec_sql(st, "BEGIN IMMEDIATE", "starting a write to the inventory", err);
+}
+
+int dome_store_commit(struct dome_store *st, struct dome_error *err)
+{
+	if (exec_sql(st, "COMMIT", "saving to the inventory", err) < 0) {
+		dome_store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+void dome_store_rollback(struct dome_store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int dome_store_exec_stmt(struct dome_store *st, sqlite3_stmt *stmt, const char *what,
+			 struct dome_error *err)
+{
+	int rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		dome_store_fail(st, err, what);
+		sqlite3_reset(stmt);
+		return -1;
+	}
+	sqlite3_reset(stmt);
+	return 0;
+}
+
+void dome_bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+void dome_bind_int64_or_null(sqlite3_stmt *s, int i, bool present, int64_t v)
+{
+	if (present)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}

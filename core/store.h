@@ -1,0 +1,65 @@
+/* The inventory store: one SQLite database at <root>/dome.db in WAL mode with
+ * a busy timeout and foreign keys on. The schema is versioned with
+ * PRAGMA user_version; forward migrations are the SQL files in data/schema,
+ * compiled in. Statements are prepared once per store and always bound. */
+#ifndef DOME_STORE_H
+#define DOME_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include "error.h"
+
+struct dome_migration {
+	int version;
+	const char *file;
+	const char *sql;
+};
+extern const struct dome_migration dome_migrations[];
+extern const int dome_migration_count;
+
+struct dome_store;
+
+/* How long a writer waits for another writer before giving up. */
+#define DOME_BUSY_TIMEOUT_MS 5000
+
+/* Open (and when writable, create and migrate) the database. Read-only opens
+ * with SQLITE_OPEN_READONLY: the store itself then cannot write. A file that
+ * is not a dome database is an error naming it; it is never re-created. */
+struct dome_store *dome_store_open(const char *path, bool readonly, struct dome_error *err);
+void dome_store_close(struct dome_store *st);
+static inline void dome_store_closep(struct dome_store **st)
+{
+	if (*st)
+		dome_store_close(*st);
+}
+#define __cleanup_store __attribute__((cleanup(dome_store_closep)))
+
+bool dome_store_readonly(const struct dome_store *st);
+sqlite3 *dome_store_db(struct dome_store *st);
+int dome_store_schema_version(struct dome_store *st);
+
+/* The cached prepared statement for `sql` (a string with static storage:
+ * its address is the cache key), reset and with bindings cleared. */
+sqlite3_stmt *dome_store_stmt(struct dome_store *st, const char *sql, struct dome_error *err);
+
+/* Write transactions take the write lock at once (BEGIN IMMEDIATE), so a
+ * busy database fails here, before anything was changed. */
+int dome_store_begin(struct dome_store *st, struct dome_error *err);
+int dome_store_commit(struct dome_store *st, struct dome_error *err);
+void dome_store_rollback(struct dome_store *st);
+
+/* Fill `err` from the database's last error, with context. */
+int dome_store_fail(struct dome_store *st, struct dome_error *err, const char *what);
+
+/* Run a statement to completion (for INSERT/UPDATE/DELETE). */
+int dome_store_exec_stmt(struct dome_store *st, sqlite3_stmt *stmt, const char *what,
+			 struct dome_error *err);
+
+/* Binding helpers: NULL when the value is "absent". */
+void dome_bind_text_or_null(sqlite3_stmt *s, int i, const char *v);
+void dome_bind_int64_or_null(sqlite3_stmt *s, int i, bool present, int64_t v);
+
+int64_t dome_now_ms(void);
+
+#endif

@@ -1,0 +1,42 @@
+#!/bin/bash
+# The CLI skeleton as a user meets it: help, version, exit statuses, a new
+# root, JSON over the inventory, and bad input refused with status 2.
+. "${DOME_SRCDIR:-.}/tests/lib.sh"
+R="$TEST_ROOT/state"
+export DOME_CONFIG=/dev/null
+
+expect_status 0 "--help exits 0" -- "$DOME" --help
+expect_grep "$TEST_ROOT/out" "Usage: dome" "--help prints usage"
+expect_status 0 "--version exits 0" -- "$DOME" --version
+expect_grep "$TEST_ROOT/out" "^dome [0-9]" "--version prints the version"
+expect_status 2 "unknown verb is bad usage" -- "$DOME" frobnicate
+expect_grep "$TEST_ROOT/err" "unknown verb 'frobnicate'" "unknown verb is named"
+expect_status 2 "unknown option is bad usage" -- "$DOME" --bogus ls
+expect_status 0 "verb --help exits 0" -- "$DOME" info --help
+expect_grep "$TEST_ROOT/out" "Usage: dome info NAME" "verb help shows its arguments"
+
+expect_status 0 "ls --json on a new root" -- "$DOME" --root "$R" ls --json
+if [ "$(tr -d ' \n' < "$TEST_ROOT/out")" = "[]" ]; then ok "new root lists []"; else not_ok "new root lists []"; cat "$TEST_ROOT/out"; fi
+[ -f "$R/dome.db" ] && ok "database created in the root" || not_ok "database created in the root"
+mode=$(stat -c %a "$R/dome.db")
+[ "$mode" = 640 ] && ok "database is 0640" || not_ok "database is 0640 (is $mode)"
+
+expect_status 1 "info of a missing container fails" -- "$DOME" --root "$R" info nosuch
+expect_grep "$TEST_ROOT/err" "no container named 'nosuch'" "the message names the container"
+expect_status 2 "info with a hostile name is bad input" -- "$DOME" --root "$R" info 'a;b'
+expect_status 2 "info with \$(id) is bad input" -- "$DOME" --root "$R" info '$(id)'
+expect_status 2 "info with a leading dash is bad usage" -- "$DOME" --root "$R" info -- -x
+expect_status 2 "info without a name is bad usage" -- "$DOME" --root "$R" info
+
+DOME_ROOT="$TEST_ROOT/envroot" expect_status 0 "DOME_ROOT is honoured" -- "$DOME" ls
+[ -f "$TEST_ROOT/envroot/dome.db" ] && ok "DOME_ROOT database created" || not_ok "DOME_ROOT database created"
+
+printf '[network]\ncolour = red\n' > "$TEST_ROOT/bad.conf"
+expect_status 2 "a bad config is refused" -- "$DOME" --config "$TEST_ROOT/bad.conf" --root "$R" ls
+expect_grep "$TEST_ROOT/err" "bad.conf line 2" "the config error names file and line"
+expect_grep "$TEST_ROOT/err" "colour" "the config error names the key"
+
+expect_status 0 "read-only ls works on an existing root" -- "$DOME" --readonly --root "$R" ls --json
+expect_status 1 "read-only on a missing root fails clearly" -- "$DOME" --readonly --root "$TEST_ROOT/none" ls
+[ ! -e "$TEST_ROOT/none" ] && ok "read-only created nothing" || not_ok "read-only created nothing"
+finish
