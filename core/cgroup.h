@@ -1,0 +1,78 @@
+/* cgroups: one front door, one driver per hierarchy version.
+ *
+ * Layouts (detected with statfs on /sys/fs/cgroup):
+ *   v2      /sys/fs/cgroup is cgroup2: every controller there.
+ *   v1      /sys/fs/cgroup is a tmpfs of v1 controller mounts, no cgroup2.
+ *   hybrid  v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified
+ *           (this is what crun refuses; dome supports it).
+ *
+ * A container's cgroup is <prefix>/<name> in each hierarchy it uses. Limits
+ * are written before the payload runs; a limit change is all-or-nothing: if
+ * the kernel refuses one value, the values already written are restored. */
+#ifndef DOME_CGROUP_H
+#define DOME_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "error.h"
+#include "inventory.h"
+
+enum dome_cgroup_layout {
+	DOME_CGROUP_V1,
+	DOME_CGROUP_V2,
+	DOME_CGROUP_HYBRID,
+};
+
+int dome_cgroup_detect(enum dome_cgroup_layout *layout, struct dome_error *err);
+const char *dome_cgroup_layout_name(enum dome_cgroup_layout layout); /* "v1" "v2" "hybrid" */
+
+struct dome_cgroup;
+
+/* Make <prefix>/<name> (and <prefix> when missing) in every hierarchy dome
+ * uses, with cpuset.cpus/mems copied from the parent on v1. Fails if it
+ * exists already, unless `adopt_existing`. */
+struct dome_cgroup *dome_cgroup_create(const char *prefix, const char *name,
+				       bool adopt_existing, struct dome_error *err);
+/* An existing container cgroup; NULL with an error when it is not there. */
+struct dome_cgroup *dome_cgroup_open(const char *prefix, const char *name,
+				     struct dome_error *err);
+void dome_cgroup_free(struct dome_cgroup *cg);
+
+/* Write every limit (unset ones to the kernel's "unlimited"). */
+int dome_cgroup_apply_limits(struct dome_cgroup *cg, const struct dome_limits *limits,
+			     struct dome_error *err);
+/* Move `pid` into the container's cgroup in every hierarchy. */
+int dome_cgroup_attach(struct dome_cgroup *cg, pid_t pid, struct dome_error *err);
+/* Freeze or thaw; returns once the kernel reports it done. */
+int dome_cgroup_freeze(struct dome_cgroup *cg, bool frozen, struct dome_error *err);
+int dome_cgroup_is_frozen(struct dome_cgroup *cg, bool *frozen, struct dome_error *err);
+/* SIGKILL every process (v2: cgroup.kill; v1: freeze, kill each, thaw). */
+int dome_cgroup_kill_all(struct dome_cgroup *cg, struct dome_error *err);
+/* The pids in the cgroup (from cgroup.procs), malloc'd. */
+int dome_cgroup_pids(struct dome_cgroup *cg, pid_t **pids, size_t *n, struct dome_error *err);
+/* Remove the cgroup dirs (retrying while the kernel says EBUSY). */
+int dome_cgroup_destroy(struct dome_cgroup *cg, struct dome_error *err);
+
+struct dome_cgroup_stats {
+	uint64_t cpu_usec;        /* CPU time used, microseconds */
+	uint64_t memory_current;  /* bytes */
+	uint64_t memory_limit;    /* bytes, DOME_UNLIMITED when none */
+	uint64_t memory_cache;    /* page cache bytes */
+	uint64_t swap_current;    /* bytes */
+	uint64_t pids_current;
+	uint64_t pids_limit;      /* 0 when none */
+	uint64_t io_read_bytes, io_write_bytes;
+	uint64_t oom_kills;
+	bool frozen;
+};
+
+/* Read straight from cgroup files: no process is spawned. */
+int dome_cgroup_stats(struct dome_cgroup *cg, struct dome_cgroup_stats *out,
+		      struct dome_error *err);
+
+/* Names of container cgroups under <prefix> (for doctor). malloc'd array of
+ * malloc'd strings. */
+int dome_cgroup_list(const char *prefix, char ***names, size_t *n, struct dome_error *err);
+
+#endif

@@ -1,0 +1,68 @@
+/* Container lifecycle: the API the CLI and the console call. Every function
+ * that changes something goes through dome_mutate() (audit.h). */
+#ifndef DOME_CONTAINER_H
+#define DOME_CONTAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "dome.h"
+#include "inventory.h"
+#include "cgroup.h"
+#include "net.h"
+
+struct dome_create_spec {
+	const char *name;
+	const char *image;        /* NULL: cfg.default_image */
+	struct dome_limits limits;
+	bool autostart;
+	int autostart_order, autostart_delay;
+	const char *net_mode;     /* NULL: bridge */
+	const char *ipv4;         /* static address or NULL */
+	bool start;               /* start after creating */
+};
+
+int dome_container_create(struct dome_ctx *ctx, const struct dome_create_spec *spec,
+			  struct dome_error *err);
+int dome_container_start(struct dome_ctx *ctx, const char *name, struct dome_error *err);
+/* timeout_s < 0: cfg.stop_timeout. kill: skip the polite signal. */
+int dome_container_stop(struct dome_ctx *ctx, const char *name, int timeout_s, bool kill,
+			struct dome_error *err);
+int dome_container_restart(struct dome_ctx *ctx, const char *name, struct dome_error *err);
+int dome_container_freeze(struct dome_ctx *ctx, const char *name, bool frozen,
+			  struct dome_error *err);
+int dome_container_destroy(struct dome_ctx *ctx, const char *name, bool force,
+			   struct dome_error *err);
+int dome_container_clone(struct dome_ctx *ctx, const char *src, const char *dst,
+			 struct dome_error *err);
+/* Apply "key=value" settings (memory, memory_swap, cpus, cpu_weight, cpuset,
+ * pids, autostart, autostart_order, autostart_delay): validated all first,
+ * stored, and applied live to a running container; all or nothing. */
+int dome_container_set(struct dome_ctx *ctx, const char *name, char *const *assignments,
+		       size_t n, struct dome_error *err);
+
+/* Run argv inside the container's namespaces and cgroup, on the caller's
+ * terminal; *status gets its exit status (128+signal when killed). */
+int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv[],
+			int *status, struct dome_error *err);
+
+struct dome_container_stats {
+	struct dome_cgroup_stats cg;
+	struct dome_net_stats net;
+	uint32_t ipv4;            /* 0 when none */
+	char host_ifname[16];
+	int64_t uptime_s;
+};
+
+/* Live figures for a running container (zeros otherwise). No process spawn. */
+int dome_container_stats(struct dome_ctx *ctx, const struct dome_container *c,
+			 struct dome_container_stats *out, struct dome_error *err);
+
+/* Path of the container's console log. */
+int dome_container_log_path(struct dome_ctx *ctx, const char *name, char *out, size_t len);
+
+/* Reconcile the inventory with the kernel: running containers whose init is
+ * gone become stopped (with what is known of their exit). */
+int dome_reconcile(struct dome_ctx *ctx, struct dome_error *err);
+
+#endif

@@ -1,0 +1,65 @@
+/* Container networking through netlink (libnl-3, libnl-route-3): no `ip`
+ * command, no shell.
+ *
+ * bridge mode: a host bridge (cfg.bridge) with the subnet's first address as
+ * gateway; per container a veth pair whose host end (dome_host_ifname()) is
+ * attached to the bridge and up, and whose peer is moved into the container's
+ * network namespace, renamed eth0, given a stable MAC derived from the name
+ * (locally administered), the leased IPv4 address and a default route via the
+ * gateway; lo up.
+ * none mode: lo only. host mode: the host's namespace (no netns is made). */
+#ifndef DOME_NET_H
+#define DOME_NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "dome.h"
+#include "inventory.h"
+
+struct dome_subnet {
+	uint32_t network;   /* host order */
+	unsigned prefix;
+	uint32_t gateway;   /* network + 1 */
+	uint32_t first, last; /* leasable range */
+};
+
+int dome_subnet_parse(const char *cidr, struct dome_subnet *out, struct dome_error *err);
+void dome_ipv4_format(uint32_t addr, char out[16]);
+int dome_ipv4_parse(const char *s, uint32_t *addr, struct dome_error *err);
+
+/* Stable locally administered MAC from the container name ("02:xx:..."). */
+void dome_mac_for(const char *name, char out[18]);
+
+/* Create the bridge with the gateway address when missing; bring it up. */
+int dome_net_ensure_bridge(struct dome_ctx *ctx, struct dome_error *err);
+
+/* Lease an address for the container (its static one if it asked, checked to
+ * be inside the subnet and free), stored in the leases table. Two dome
+ * processes leasing at once never get the same address (unique constraint in
+ * one write transaction). */
+int dome_net_lease(struct dome_ctx *ctx, const struct dome_container *c, uint32_t *addr,
+		   struct dome_error *err);
+int dome_net_release(struct dome_ctx *ctx, int64_t container_id, struct dome_error *err);
+/* The address leased to the container, 0 when none. */
+int dome_net_lease_of(struct dome_ctx *ctx, int64_t container_id, uint32_t *addr,
+		      struct dome_error *err);
+
+/* Make the veth for the container whose init is `pid` (its netns), configure
+ * both ends, attach the host end. On failure, removes what it made. */
+int dome_net_setup(struct dome_ctx *ctx, const struct dome_container *c, pid_t pid,
+		   uint32_t addr, struct dome_error *err);
+/* Only bring lo up in the netns of `pid` (none mode). */
+int dome_net_setup_lo(pid_t pid, struct dome_error *err);
+/* Remove the container's host veth if it exists (its peer goes with it). */
+int dome_net_teardown(struct dome_ctx *ctx, const struct dome_container *c,
+		      struct dome_error *err);
+
+struct dome_net_stats {
+	bool present;
+	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
+};
+/* Counters of the host end (the container's rx is the host end's tx). */
+int dome_net_stats(const char *host_ifname, struct dome_net_stats *out, struct dome_error *err);
+
+#endif
