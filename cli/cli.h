@@ -51,6 +51,20 @@ void cli_format_duration(int64_t seconds, char *out, size_t len);
 /* verbs */
 int verb_ls(struct cli *cli, int argc, char **argv);
 int verb_info(struct cli *cli, int argc, char **argv);
+int verb_check(struct cli *cli, int argc, char **argv);
+int verb_create(struct cli *cli, int argc, char **argv);
+int verb_start(struct cli *cli, int argc, char **argv);
+int verb_stop(struct cli *cli, int argc, char **argv);
+int verb_restart(struct cli *cli, int argc, char **argv);
+int verb_freeze(struct cli *cli, int argc, char **argv);
+int verb_unfreeze(struct cli *cli, int argc, char **argv);
+int verb_destroy(struct cli *cli, int argc, char **argv);
+int verb_set(struct cli *cli, int argc, char **argv);
+int verb_exec(struct cli *cli, int argc, char **argv);
+int verb_logs(struct cli *cli, int argc, char **argv);
+int verb_image(struct cli *cli, int argc, char **argv);
+int verb_history(struct cli *cli, int argc, char **argv);
+int verb_report(struct cli *cli, int argc, char **argv);
 int verb_not_implemented(struct cli *cli, int argc, char **argv);
 
 #endif

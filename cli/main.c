@@ -1,6 +1,7 @@
 /* dome: entry point. Global options, then a verb; no verb on a terminal
  * opens the console. */
 #include "cli.h"
+#include "runtime.h"
 
 #include <locale.h>
 #include <stdarg.h>
@@ -12,23 +13,40 @@
 static const struct cli_verb verbs[] = {
 	{ "ls", verb_ls, "[--json]", "list containers", NULL },
 	{ "info", verb_info, "NAME [--json]", "show everything known about a container", NULL },
-	{ "create", verb_not_implemented, "NAME [--image IMAGE] [LIMITS] [--start]", "create a container", NULL },
-	{ "start", verb_not_implemented, "NAME", "start a container", NULL },
-	{ "stop", verb_not_implemented, "NAME [--timeout S] [--kill]", "stop a container", NULL },
-	{ "restart", verb_not_implemented, "NAME", "stop and start a container", NULL },
-	{ "freeze", verb_not_implemented, "NAME", "freeze every process of a container", NULL },
-	{ "unfreeze", verb_not_implemented, "NAME", "thaw a frozen container", NULL },
-	{ "destroy", verb_not_implemented, "NAME [--force]", "remove a container and its files", NULL },
+	{ "create", verb_create, "NAME [--image IMAGE] [LIMITS] [--start]", "create a container", NULL },
+	{ "start", verb_start, "NAME", "start a container", NULL },
+	{ "stop", verb_stop, "NAME [--timeout S] [--kill]", "stop a container", NULL },
+	{ "restart", verb_restart, "NAME", "stop and start a container", NULL },
+	{ "freeze", verb_freeze, "NAME", "freeze every process of a container", NULL },
+	{ "unfreeze", verb_unfreeze, "NAME", "thaw a frozen container", NULL },
+	{ "destroy", verb_destroy, "NAME [--force]", "remove a container and its files", NULL },
 	{ "clone", verb_not_implemented, "SRC NEW", "copy a container", NULL },
-	{ "set", verb_not_implemented, "NAME KEY=VALUE...", "change limits and settings", NULL },
-	{ "exec", verb_not_implemented, "NAME [-- CMD...]", "run a command inside a container", NULL },
-	{ "logs", verb_not_implemented, "NAME [--follow] [--tail N]", "show a container's console log", NULL },
-	{ "image", verb_not_implemented, "ls|import|rm ...", "manage images", NULL },
+	{ "set", verb_set, "NAME KEY=VALUE...", "change limits and settings", NULL },
+	{ "exec", verb_exec, "NAME [-- CMD...]", "run a command inside a container", NULL },
+	{ "logs", verb_logs, "NAME [--follow] [--tail N]", "show a container's console log", NULL },
+	{ "image", verb_image, "ls|rm ...", "manage images", NULL },
 	{ "net", verb_not_implemented, "[KEY=VALUE...]", "show or change network settings", NULL },
-	{ "check", verb_not_implemented, "", "report the kernel features dome needs", NULL },
-	{ "history", verb_not_implemented, "[NAME] [FILTERS] [--json]", "show the audit history", NULL },
+	{ "check", verb_check, "[--json]", "report the kernel features dome needs",
+	  "  --json    one object: layout, ok, and each feature's status and why it matters\n"
+	  "Exit status: 0 when every required feature is present, 1 otherwise.\n" },
+	{ "history", verb_history, "[NAME] [--since TIME] [--until TIME] [--actor USER] [--action A] "
+	  "[--failed] [--limit N] [--before ID] [--json] | verify [--json]",
+	  "show the audit history, newest first; 'verify' checks its hash chain",
+	  "  NAME, --target NAME   changes to this container or image\n"
+	  "  --since/--until TIME  2026-11-24, \"2026-11-24 10:00[:00]\", 2026-11-24T10:00,\n"
+	  "                        a trailing Z for UTC, now, or ago: -30m, -2h, -7d\n"
+	  "  --actor USER          changes by USER, directly or through sudo\n"
+	  "  --action A            only this action (set, start, destroy, ...)\n"
+	  "  --failed              only failed and interrupted changes\n"
+	  "  --limit N             rows per page (default 50)\n"
+	  "  --before ID           the next page: changes older than ID\n"
+	  "  verify                walk the hash chain; exit 1 naming the first bad record\n" },
 	{ "rollback", verb_not_implemented, "ID", "undo a recorded change", NULL },
-	{ "report", verb_not_implemented, "--since TIME", "incident timeline of changes and events", NULL },
+	{ "report", verb_report, "--since TIME [--until TIME] [--format text|markdown|json]",
+	  "incident timeline of changes and events",
+	  "  TIME is as for 'dome history': 2026-11-24 10:00, -2h, now, ...\n"
+	  "  The timeline merges changes (with their actors) and container events\n"
+	  "  (started, stopped, exited, crashed, oom_kill, limit_hit), oldest first.\n" },
 	{ "doctor", verb_not_implemented, "[--dry-run]", "find and repair leftovers", NULL },
 };
 
@@ -78,8 +96,11 @@ int cli_parse(struct cli *cli, int argc, char **argv, const char *shortopts,
 	all[n++] = (struct option){ "help", no_argument, NULL, 'h' };
 	all[n] = (struct option){ 0 };
 	char shorts[64];
-	snprintf(shorts, sizeof shorts, "+:h%s", shortopts ? shortopts : "");
-	optind = 1;
+	/* Options may follow operands (GNU style), except for exec, whose
+	 * operands after the name are the command and its own options. */
+	bool in_order = strcmp(cli->verb->name, "exec") == 0;
+	snprintf(shorts, sizeof shorts, "%s:h%s", in_order ? "+" : "", shortopts ? shortopts : "");
+	optind = 0; /* 0, not 1: glibc then forgets the state of the global parse */
 	opterr = 0;
 	int opt;
 	while ((opt = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
@@ -117,6 +138,9 @@ enum { OPT_READONLY = 1000, OPT_REASON };
 
 int main(int argc, char **argv)
 {
+	/* The monitor is this binary re-executed (see core/runtime.h). */
+	if (argc > 1 && strcmp(argv[1], "__monitor") == 0)
+		dome_monitor_main(argc - 1, argv + 1);
 	setlocale(LC_ALL, "");
 	struct cli cli = { 0 };
 	static const struct option opts[] = {

@@ -1,0 +1,607 @@
+/* The container lifecycle API. Each public function validates its input,
+ * then runs its work as an `apply` callback through dome_mutate(), which
+ * refuses read-only callers and writes the audit record. The callbacks take
+ * the container's lock for the whole operation. */
+#include "container.h"
+#include "audit.h"
+#include "cleanup.h"
+#include "fsutil.h"
+#include "image.h"
+#include "proc.h"
+#include "runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void locked_unlock(int *fd) { dome_unlock_container(*fd); }
+#define __cleanup_lock __attribute__((cleanup(locked_unlock)))
+
+int dome_container_log_path(struct dome_ctx *ctx, const char *name, char *out, size_t len)
+{
+	return dome_path(ctx, out, len, "containers/%s/console.log", name);
+}
+
+/* Load a container under its lock; the lock fd is returned in *lock. */
+static int load_locked(struct dome_ctx *ctx, const char *name, struct dome_container *c, int *lock,
+		       struct dome_change *ch, struct dome_error *err)
+{
+	*lock = dome_lock_container(ctx, name, err);
+	if (*lock < 0)
+		return -1;
+	if (dome_inv_get(ctx->store, name, c, err) < 0)
+		return -1;
+	/* A recorded run whose init is gone is reconciled before acting. */
+	if ((strcmp(c->state, "running") == 0 || strcmp(c->state, "frozen") == 0 ||
+	     strcmp(c->state, "stopping") == 0 || strcmp(c->state, "starting") == 0) &&
+	    !dome_runtime_alive(c)) {
+		if (dome_runtime_cleanup(ctx, c, -1, err) < 0)
+			return -1;
+	}
+	if (ch)
+		ch->before = dome_container_json(c);
+	return 0;
+}
+
+static bool is_running(const struct dome_container *c)
+{
+	return strcmp(c->state, "running") == 0 || strcmp(c->state, "frozen") == 0;
+}
+
+/* ----------------------------------------------------------------- create */
+
+static int validate_spec(struct dome_ctx *ctx, const struct dome_create_spec *spec,
+			 struct dome_error *err)
+{
+	if (dome_validate_name("container", spec->name, err) < 0)
+		return -1;
+	if (spec->image && dome_validate_name("image", spec->image, err) < 0)
+		return -1;
+	const char *mode = spec->net_mode ? spec->net_mode : "bridge";
+	if (strcmp(mode, "bridge") && strcmp(mode, "none") && strcmp(mode, "host"))
+		return dome_invalid(err, "network mode '%s' is not bridge, none or host", mode);
+	if (spec->ipv4) {
+		uint32_t a;
+		if (strcmp(mode, "bridge") != 0)
+			return dome_invalid(err, "--ip needs the bridge network mode");
+		if (dome_ipv4_parse(spec->ipv4, &a, err) < 0)
+			return -1;
+	}
+	const struct dome_limits *l = &spec->limits;
+	if (l->memory_swap != DOME_UNLIMITED && (l->memory == DOME_UNLIMITED || l->memory_swap < l->memory))
+		return dome_invalid(err, "memory+swap must be at least the memory limit (and needs one)");
+	if (l->memory != DOME_UNLIMITED && l->memory < 4ULL << 20)
+		return dome_invalid(err, "a memory limit below 4M leaves init no room to run");
+	if (spec->autostart_delay < 0 || spec->autostart_delay > 3600)
+		return dome_invalid(err, "autostart delay must be 0 to 3600 seconds");
+	(void)ctx;
+	return 0;
+}
+
+static int apply_create(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
+			struct dome_error *err)
+{
+	const struct dome_create_spec *spec = arg;
+	__cleanup_lock int lock = dome_lock_container(ctx, spec->name, err);
+	if (lock < 0)
+		return -1;
+	struct dome_container c = { 0 };
+	strlcpy(c.name, spec->name, sizeof c.name);
+	strlcpy(c.image, spec->image ? spec->image : ctx->cfg.default_image, sizeof c.image);
+	strlcpy(c.net_mode, spec->net_mode ? spec->net_mode : "bridge", sizeof c.net_mode);
+	if (spec->ipv4)
+		strlcpy(c.ipv4_static, spec->ipv4, sizeof c.ipv4_static);
+	c.limits = spec->limits;
+	c.autostart = spec->autostart;
+	c.autostart_order = spec->autostart_order;
+	c.autostart_delay = spec->autostart_delay;
+	c.created_at = dome_now_ms();
+
+	char dir[PATH_MAX], sub[PATH_MAX];
+	if (dome_path(ctx, dir, sizeof dir, "containers/%s", c.name) < 0)
+		return dome_invalid(err, "state root too long");
+	if (access(dir, F_OK) == 0)
+		return dome_fail(err, EEXIST, "the directory %s exists already; `dome doctor` "
+				 "finds leftovers", dir);
+	if (dome_store_begin(ctx->store, err) < 0)
+		return -1;
+	if (dome_inv_insert(ctx->store, &c, err) < 0) {
+		dome_store_rollback(ctx->store);
+		return -1;
+	}
+	static const char *const subs[] = { "upper", "work", "rootfs" };
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(subs); i++) {
+		if (dome_path(ctx, sub, sizeof sub, "containers/%s/%s", c.name, subs[i]) < 0 ||
+		    dome_mkdir_p(sub, 0755, err) < 0) {
+			struct dome_error ignored;
+			dome_store_rollback(ctx->store);
+			dome_rm_rf(dir, &ignored);
+			return -1;
+		}
+	}
+	if (dome_store_commit(ctx->store, err) < 0) {
+		struct dome_error ignored;
+		dome_rm_rf(dir, &ignored);
+		return -1;
+	}
+	ch->after = dome_container_json(&c);
+	return 0;
+}
+
+int dome_container_create(struct dome_ctx *ctx, const struct dome_create_spec *spec,
+			  struct dome_error *err)
+{
+	if (validate_spec(ctx, spec, err) < 0 || dome_check_writable(ctx, err) < 0)
+		return -1;
+	/* The image first (the built-in one is made on first use, as its own
+	 * audited change), so the create record is about the container only. */
+	struct dome_image img;
+	if (dome_image_get(ctx, spec->image ? spec->image : ctx->cfg.default_image, &img, err) < 0)
+		return -1;
+	struct dome_change ch = { .action = "create", .target = spec->name };
+	ch.params = json_pack("{s:s, s:s, s:o, s:b}", "image", img.name, "net_mode",
+			      spec->net_mode ? spec->net_mode : "bridge", "limits",
+			      dome_limits_json(&spec->limits), "autostart", spec->autostart);
+	if (dome_mutate(ctx, &ch, apply_create, (void *)spec, err) < 0)
+		return -1;
+	return spec->start ? dome_container_start(ctx, spec->name, err) : 0;
+}
+
+/* ------------------------------------------------------------ start / stop */
+
+static int apply_start(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
+		       struct dome_error *err)
+{
+	const char *name = arg;
+	struct dome_container c;
+	__cleanup_lock int lock = -1;
+	if (load_locked(ctx, name, &c, &lock, ch, err) < 0)
+		return -1;
+	if (strcmp(c.state, "stopped") != 0 && strcmp(c.state, "error") != 0)
+		return dome_fail(err, 0, "container '%s' is %s already", name, c.state);
+	if (dome_runtime_start(ctx, &c, err) < 0)
+		return -1;
+	ch->after = dome_container_json(&c);
+	return 0;
+}
+
+int dome_container_start(struct dome_ctx *ctx, const char *name, struct dome_error *err)
+{
+	if (dome_validate_name("container", name, err) < 0)
+		return -1;
+	struct dome_change ch = { .action = "start", .target = name };
+	return dome_mutate(ctx, &ch, apply_start, (void *)name, err);
+}
+
+struct stop_arg {
+	const char *name;
+	int timeout;
+	bool kill;
+};
+
+static int apply_stop(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
+		      struct dome_error *err)
+{
+	const struct stop_arg *a = arg;
+	struct dome_container c;
+	__cleanup_lock int lock = -1;
+	if (load_locked(ctx, a->name, &c, &lock, ch, err) < 0)
+		return -1;
+	if (!is_running(&c) && strcmp(c.state, "stopping") != 0)
+		return dome_fail(err, 0, "container '%s' is not running (it is %s)", a->name, c.state);
+	if (dome_runtime_stop(ctx, &c, a->timeout, a->kill, err) < 0)
+		return -1;
+	ch->after = dome_container_json(&c);
+	return 0;
+}
+
+int dome_container_stop(struct dome_ctx *ctx, const char *name, int timeout_s, bool kill,
+			struct dome_error *err)
+{
+	if (dome_validate_name("container", name, err) < 0)
+		return -1;
+	if (timeout_s > 3600)
+		return dome_invalid(err, "stop timeout must be at most 3600 seconds");
+	struct stop_arg a = { name, timeout_s, kill };
+	struct dome_change ch = { .action = "stop", .target = name,
+				  .params = json_pack("{s:i, s:b}", "timeout", timeout_s, "kill", kill) };
+	return dome_mutate(ctx, &ch, apply_stop, &a, err);
+}
+
+static int apply_restart(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
+			 struct dome_error *err)
+{
+	const char *name = arg;
+	struct dome_container c;
+	__cleanup_lock int lock = -1;
+	if (load_locked(ctx, name, &c, &lock, ch, err) < 0)
+		return -1;
+	if (is_running(&c) && dome_runtime_stop(ctx, &c, -1, false, err) < 0)
+		return -1;
+	if (dome_runtime_start(ctx, &c, err) < 0)
+		return -1;
+	ch->after = dome_container_json(&c);
+	return 0;
+}
+
+int dome_container_restart(struct dome_ctx *ctx, const char *name, struct dome_error *err)
+{
+	if (dome_validate_name("container", name, err) < 0)
+		return -1;
+	struct dome_change ch = { .action = "restart", .target = name };
+	return dome_mutate(ctx, &ch, apply_restart, (void *)name, err);
+}
+
+/* ----------------------------------------------------------------- freeze */
+
+struct freeze_arg {
+	const char *name;
+	bool frozen;
+};
+
+static int apply_freeze(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
+			struct dome_error *err)
+{
+	const struct freeze_arg *a = arg;
+	struct dome_container c;
+	__cleanup_lock int lock = -1;
+	if (load_locked(ctx, a->name, &c, &lock, ch, err) < 0)
+		return -1;
+	const char *want = a->frozen ? "running" : "frozen";
+	if (strcmp(c.state, want) != 0)
+		return dome_fail(err, 0, "container '%s' is %s, not %s", a->name, c.state, want);
+	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c.name, err);
+	if (!cg)
+		return -1;
+	int rc = dome_cgroup_freeze(cg, a->frozen, err);
+	dome_cgroup_free(cg);
+	if (rc < 0)
+		return -1;
+	snprintf(c.state, sizeof c.state, "%s", a->frozen ? "frozen" : "running");
+	if (dome_inv_update_runtime(ctx->store, &c, err) < 0)
+		return -1;
+	ch->after = dome_container_json(&c);
+	return 0;
+}
+
+int dome_container_freeze(struct dome_ctx *ctx, const char *name, bool frozen,
+			  struct dome_error *err)
+{
+	if (dome_validate_name("container", name, err) < 0)
+		return -1;
+	struct freeze_arg a = { name, frozen };
+	struct dome_change ch = { .action = frozen ? "freeze" : "unfreeze", .target = name };
+	return dome_mutate(ctx, &ch, apply_freeze, &a, err);
+}
+
+/* ---------------------------------------------------------------- destroy */
+
+struct destroy_arg {
+	const char *name;
+	bool force;
+};
+
+static int apply_destroy(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
+			 struct dome_error *err)
+{
+	const struct destroy_arg *a = arg;
+	struct dome_container c;
+	__cleanup_lock int lock = -1;
+	if (load_locked(ctx, a->name, &c, &lock, ch, err) < 0)
+		return -1;
+	if (is_running(&c)) {
+		if (!a->force)
+			return dome_fail(err, 0, "container '%s' is %s; stop it first or use --force",
+					 a->name, c.state);
+		if (dome_runtime_stop(ctx, &c, 0, true, err) < 0)
+			return -1;
+	}
+	char dir[PATH_MAX];
+	if (dome_path(ctx, dir, sizeof dir, "containers/%s", c.name) < 0)
+		return dome_invalid(err, "state root too long");
+	/* Files first, then the row: a failure in between leaves a row that
+	 * can be destroyed again, never files nothing points at. */
+	if (dome_rm_rf(dir, err) < 0)
+		return -1;
+	return dome_inv_delete(ctx->store, c.id, err);
+}
+
+int dome_container_destroy(struct dome_ctx *ctx, const char *name, bool force,
+			   struct dome_error *err)
+{
+	if (dome_validate_name("container", name, err) < 0)
+		return -1;
+	struct destroy_arg a = { name, force };
+	struct dome_change ch = { .action = "destroy", .target = name,
+				  .params = json_pack("{s:b}", "force", force) };
+	return dome_mutate(ctx, &ch, apply_destroy, &a, err);
+}
+
+/* -------------------------------------------------------------------- set */
+
+/* Parse one "key=value" into the container; bad input changes nothing the
+ * caller keeps (it works on a copy). */
+static int parse_setting(struct dome_container *c, const char *kv, struct dome_error *err)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return dome_invalid(err, "'%.60s' is not KEY=VALUE", kv);
+	char key[32];
+	size_t klen = (size_t)(eq - kv);
+	if (klen >= sizeof key)
+		return dome_invalid(err, "unknown setting '%.*s'", (int)klen, kv);
+	memcpy(key, kv, klen);
+	key[klen] = '\0';
+	const char *v = eq + 1;
+	uint64_t n;
+	struct dome_limits *l = &c->limits;
+	if (!strcmp(key, "memory"))
+		return dome_parse_size("memory", v, true, &l->memory, err);
+	if (!strcmp(key, "memory_swap") || !strcmp(key, "swap"))
+		return dome_parse_size("memory+swap", v, true, &l->memory_swap, err);
+	if (!strcmp(key, "cpus"))
+		return dome_parse_cpus(v, true, &l->cpu_millis, err);
+	if (!strcmp(key, "cpu_weight")) {
+		if (!strcmp(v, "max") || !strcmp(v, "unlimited") || !strcmp(v, "default")) {
+			l->cpu_weight = 0;
+			return 0;
+		}
+		if (dome_parse_uint("cpu_weight", v, 1, 10000, &n, err) < 0)
+			return -1;
+		l->cpu_weight = (uint32_t)n;
+		return 0;
+	}
+	if (!strcmp(key, "cpuset")) {
+		if (!strcmp(v, "") || !strcmp(v, "all")) {
+			l->cpuset[0] = '\0';
+			return 0;
+		}
+		return dome_parse_cpuset(v, l->cpuset, sizeof l->cpuset, err);
+	}
+	if (!strcmp(key, "pids")) {
+		if (!strcmp(v, "max") || !strcmp(v, "unlimited")) {
+			l->pids = 0;
+			return 0;
+		}
+		return dome_parse_uint("pids", v, 1, 4194304, &l->pids, err);
+	}
+	if (!strcmp(key, "autostart"))
+		return dome_parse_bool("autostart", v, &c->autostart, err);
+	if (!strcmp(key, "autostart_order")) {
+		if (dome_parse_uint("autostart_order", v, 0, 1000000, &n, err) < 0)
+			return -1;
+		c->autostart_order = (int)n;
+		return 0;
+	}
+	if (!strcmp(key, "autostart_delay")) {
+		if (dome_parse_uint("autostart_delay", v, 0, 3600, &n, err) < 0)
+			return -1;
+		c->autostart_delay = (int)n;
+		return 0;
+	}
+	return dome_invalid(err, "unknown setting '%s'; settings are memory, memory_swap, cpus, "
+			    "cpu_weight, cpuset, pids, autostart, autostart_order, autostart_delay", key);
+}
+
+struct set_arg {
+	const char *name;
+	char *const *kv;
+	size_t n;
+};
+
+static int apply_set(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
+		     struct dome_error *err)
+{
+	const struct set_arg *a = arg;
+	struct dome_container c;
+	__cleanup_lock int lock = -1;
+	if (load_locked(ctx, a->name, &c, &lock, ch, err) < 0)
+		return -1;
+	struct dome_container want = c;
+	for (size_t i = 0; i < a->n; i++)
+		if (parse_setting(&want, a->kv[i], err) < 0)
+			return -1;
+	const struct dome_limits *l = &want.limits;
+	if (l->memory_swap != DOME_UNLIMITED && (l->memory == DOME_UNLIMITED || l->memory_swap < l->memory))
+		return dome_invalid(err, "memory+swap (%llu) must be at least the memory limit",
+				    (unsigned long long)l->memory_swap);
+	if (l->memory != DOME_UNLIMITED && l->memory < 4ULL << 20)
+		return dome_invalid(err, "a memory limit below 4M leaves init no room to run");
+	/* Live first: if the kernel refuses, the driver restores what it wrote
+	 * and nothing is stored; the stored settings never claim a limit the
+	 * running container does not have. */
+	if (is_running(&c)) {
+		struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c.name, err);
+		if (!cg)
+			return -1;
+		int rc = dome_cgroup_apply_limits(cg, &want.limits, err);
+		dome_cgroup_free(cg);
+		if (rc < 0)
+			return -1;
+	}
+	if (dome_inv_update_settings(ctx->store, &want, err) < 0) {
+		if (is_running(&c)) { /* put the old limits back */
+			struct dome_error ignored;
+			struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c.name, &ignored);
+			if (cg) {
+				dome_cgroup_apply_limits(cg, &c.limits, &ignored);
+				dome_cgroup_free(cg);
+			}
+		}
+		return -1;
+	}
+	ch->after = dome_container_json(&want);
+	return 0;
+}
+
+int dome_container_set(struct dome_ctx *ctx, const char *name, char *const *assignments,
+		       size_t n, struct dome_error *err)
+{
+	if (dome_validate_name("container", name, err) < 0)
+		return -1;
+	if (n == 0)
+		return dome_invalid(err, "nothing to set; give KEY=VALUE");
+	/* Validate everything before anything is recorded or touched. */
+	struct dome_container scratch = { 0 };
+	dome_limits_init(&scratch.limits);
+	json_t *params = json_object();
+	for (size_t i = 0; i < n; i++) {
+		if (parse_setting(&scratch, assignments[i], err) < 0) {
+			json_decref(params);
+			return -1;
+		}
+		const char *eq = strchr(assignments[i], '=');
+		char key[32];
+		snprintf(key, sizeof key, "%.*s", (int)(eq - assignments[i]), assignments[i]);
+		json_object_set_new(params, key, json_string(eq + 1));
+	}
+	struct set_arg a = { name, assignments, n };
+	struct dome_change ch = { .action = "set", .target = name, .params = params };
+	return dome_mutate(ctx, &ch, apply_set, &a, err);
+}
+
+/* ------------------------------------------------------------------ exec */
+
+int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv[], int *status,
+			struct dome_error *err)
+{
+	if (dome_validate_name("container", name, err) < 0)
+		return -1;
+	if (dome_check_writable(ctx, err) < 0)
+		return -1; /* a shell inside is a way to change anything */
+	struct dome_container c;
+	if (dome_inv_get(ctx->store, name, &c, err) < 0)
+		return -1;
+	if (strcmp(c.state, "running") != 0 || !dome_runtime_alive(&c))
+		return dome_fail(err, 0, "container '%s' is not running (it is %s)", name, c.state);
+	struct dome_image img;
+	char shell[256] = "/bin/sh";
+	if (dome_image_find(ctx->store, c.image, &img, err) == 1)
+		strlcpy(shell, img.shell, sizeof shell);
+	char *const default_argv[] = { shell, NULL };
+	if (!argv || !argv[0])
+		argv = default_argv;
+
+	/* Namespace fds are opened before joining any: after setns(mnt) the
+	 * host's /proc/PID paths are out of reach. mnt is joined last. */
+	static const char *const kinds[] = { "cgroup", "ipc", "uts", "net", "pid", "mnt" };
+	int fds[DOME_ARRAY_SIZE(kinds)];
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(kinds); i++) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%lld/ns/%s", (long long)c.pid, kinds[i]);
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0) {
+			int e = errno;
+			for (size_t j = 0; j < i; j++)
+				close(fds[j]);
+			return dome_fail(err, e, "cannot open %s", path);
+		}
+	}
+	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c.name, err);
+	pid_t pid = cg ? fork() : -1;
+	if (pid == 0) {
+		struct dome_error ignored;
+		if (dome_cgroup_attach(cg, getpid(), &ignored) < 0)
+			_exit(126);
+		for (size_t i = 0; i < DOME_ARRAY_SIZE(kinds); i++) {
+			/* host-mode containers share the host netns: joining it is fine */
+			if (setns(fds[i], 0) < 0)
+				_exit(126);
+		}
+		/* setns(pid) applies to children: fork once more to be inside. */
+		pid_t inner = fork();
+		if (inner == 0) {
+			char *const envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+					       "TERM=xterm", "HOME=/root", "container=dome", NULL };
+			const char *term = getenv("TERM");
+			char termvar[64];
+			if (term && strlen(term) < 40) {
+				snprintf(termvar, sizeof termvar, "TERM=%s", term);
+				((char **)envp)[1] = termvar;
+			}
+			if (chdir("/") < 0 || dome_runtime_drop_caps() < 0)
+				_exit(126);
+			execve(argv[0], argv, envp);
+			_exit(127);
+		}
+		int ws = 0;
+		while (inner > 0 && waitpid(inner, &ws, 0) < 0 && errno == EINTR)
+			;
+		_exit(inner < 0 ? 126 : WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
+	}
+	int saved = errno;
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(kinds); i++)
+		close(fds[i]);
+	dome_cgroup_free(cg);
+	if (pid < 0)
+		return cg ? dome_fail(err, saved, "cannot fork") : -1;
+	int ws;
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	if (*status == 126)
+		return dome_fail(err, 0, "cannot enter container '%s'", name);
+	if (*status == 127)
+		return dome_fail(err, ENOENT, "cannot run %s in container '%s'", argv[0], name);
+	return 0;
+}
+
+/* ----------------------------------------------------------------- stats */
+
+int dome_container_stats(struct dome_ctx *ctx, const struct dome_container *c,
+			 struct dome_container_stats *out, struct dome_error *err)
+{
+	memset(out, 0, sizeof *out);
+	out->cg.memory_limit = DOME_UNLIMITED;
+	dome_host_ifname(c->name, out->host_ifname);
+	if (!is_running(c))
+		return 0;
+	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c->name, err);
+	if (cg) {
+		int rc = dome_cgroup_stats(cg, &out->cg, err);
+		dome_cgroup_free(cg);
+		if (rc < 0)
+			return -1;
+	}
+	if (strcmp(c->net_mode, "bridge") == 0) {
+		struct dome_error ignored;
+		dome_net_stats(out->host_ifname, &out->net, &ignored);
+		dome_net_lease_of(ctx, c->id, &out->ipv4, &ignored);
+	}
+	if (c->started_at)
+		out->uptime_s = (dome_now_ms() - c->started_at) / 1000;
+	return 0;
+}
+
+/* ------------------------------------------------------------- reconcile */
+
+int dome_reconcile(struct dome_ctx *ctx, struct dome_error *err)
+{
+	if (ctx->readonly)
+		return 0;
+	__cleanup_free struct dome_container *list = NULL;
+	size_t n;
+	if (dome_inv_list(ctx->store, &list, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct dome_container *c = &list[i];
+		if (strcmp(c->state, "stopped") == 0 || dome_runtime_alive(c))
+			continue;
+		int lock = dome_lock_container(ctx, c->name, err);
+		if (lock < 0)
+			continue; /* someone is working on it: they will settle it */
+		struct dome_container now;
+		if (dome_inv_find(ctx->store, c->name, &now, err) == 1 &&
+		    strcmp(now.state, "stopped") != 0 && !dome_runtime_alive(&now))
+			dome_runtime_cleanup(ctx, &now, -1, err);
+		dome_unlock_container(lock);
+	}
+	return 0;
+}

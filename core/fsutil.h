@@ -1,0 +1,31 @@
+/* Small filesystem helpers shared by the engine. */
+#ifndef DOME_FSUTIL_H
+#define DOME_FSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "error.h"
+
+/* snprintf for paths: -1 (errno ENAMETOOLONG) instead of a silently cut path. */
+int dome_pathf(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* mkdir with parents; existing directories are fine. */
+int dome_mkdir_p(const char *path, mode_t mode, struct dome_error *err);
+/* Remove a tree, never crossing into another filesystem (a stray mount
+ * inside is an error, not a target). Missing is fine. */
+int dome_rm_rf(const char *path, struct dome_error *err);
+/* Write a whole file (created or truncated) with mode. */
+int dome_write_file(const char *path, const char *data, size_t len, mode_t mode,
+		    struct dome_error *err);
+/* Read up to len-1 bytes into buf, NUL-terminated, trailing newline kept.
+ * Returns bytes read or -1 with errno set. No error struct: callers decide. */
+ssize_t dome_read_small(const char *path, char *buf, size_t len);
+/* Copy a regular file (mode kept). */
+int dome_copy_file(const char *from, const char *to, struct dome_error *err);
+/* Run argv (no shell), capture stdout into a malloc'd buffer; status is
+ * the exit status. Used only for fixed host tools (busybox --list-full). */
+int dome_run_capture(char *const argv[], char **out, size_t *outlen, int *status,
+		     struct dome_error *err);
+
+#endif

@@ -1,0 +1,23 @@
+/* Images: read-only directories under <root>/images/NAME that containers use
+ * as the lower layer of their overlay. */
+#ifndef DOME_IMAGE_H
+#define DOME_IMAGE_H
+
+#include "dome.h"
+#include "inventory.h"
+
+/* The built-in image made from the host's busybox-static. */
+#define DOME_BUSYBOX_IMAGE "busybox"
+
+/* Find image `name`; the built-in busybox image is made on first use.
+ * Returns 0 with *img filled, or -1 ("no image named X"). */
+int dome_image_get(struct dome_ctx *ctx, const char *name, struct dome_image *img,
+		   struct dome_error *err);
+
+/* Remove an image no container uses (audited). */
+int dome_image_remove(struct dome_ctx *ctx, const char *name, struct dome_error *err);
+
+/* Bytes used by a directory tree (regular files), not crossing mounts. */
+uint64_t dome_tree_size(const char *path);
+
+#endif

@@ -1,0 +1,789 @@
+#include "runtime.h"
+#include "cgroup.h"
+#include "cleanup.h"
+#include "fsutil.h"
+#include "image.h"
+#include "net.h"
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* ------------------------------------------------------------------ locks */
+
+int dome_lock_container(struct dome_ctx *ctx, const char *name, struct dome_error *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	if (dome_pathf(dir, sizeof dir, "%s/locks", ctx->cfg.runtime_dir) < 0 ||
+	    dome_pathf(path, sizeof path, "%s/%s", dir, name) < 0)
+		return dome_fail(err, ENAMETOOLONG, "runtime directory path");
+	if (dome_mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return dome_fail(err, errno, "cannot open the lock %s", path);
+	/* Wait a bounded time: another dome working on the same container
+	 * finishes in seconds; a stuck one should not hang this one forever. */
+	for (int i = 0; i < 300; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK) {
+			close(fd);
+			return dome_fail(err, errno, "cannot lock container '%s'", name);
+		}
+		usleep(100 * 1000);
+	}
+	close(fd);
+	return dome_fail(err, 0, "container '%s' is busy: another dome is changing it; retry when it is done",
+			 name);
+}
+
+void dome_unlock_container(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* closing releases the flock */
+}
+
+/* --------------------------------------------------------------- helpers */
+
+static int pidfd_open_checked(pid_t pid, int64_t start)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return -1;
+	/* Opened first, checked second: the fd pins this exact process, and
+	 * the start time proves it is the one we recorded. */
+	if (!dome_proc_alive(pid, start)) {
+		close(fd);
+		errno = ESRCH;
+		return -1;
+	}
+	return fd;
+}
+
+/* Wait until the process behind pidfd exits; true when it did in time. */
+static bool wait_pidfd(int pidfd, int timeout_ms)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	for (;;) {
+		int rc = poll(&p, 1, timeout_ms);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		return rc > 0;
+	}
+}
+
+bool dome_runtime_alive(const struct dome_container *c)
+{
+	return c->pid > 0 && dome_proc_alive((pid_t)c->pid, c->pid_start);
+}
+
+static void container_dir(struct dome_ctx *ctx, const char *name, const char *sub, char *out,
+			  size_t len)
+{
+	dome_pathf(out, len, "%s/containers/%s/%s", ctx->cfg.root, name, sub);
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static ssize_t read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* ------------------------------------------------ the container's init (C) */
+
+struct child_args {
+	const char *name;
+	const char *lower, *upper, *work, *rootfs;
+	const char *console;    /* host path of the console pty slave */
+	const char *init;
+	int go_fd;              /* SYNC_GO: read end */
+	int err_fd;             /* SYNC_EXECED: write end, close-on-exec */
+};
+
+/* Capabilities kept in the bounding set; every other one is dropped before
+ * init runs (documented in dome(1)). Notably gone: sys_admin (no mounts),
+ * sys_module, sys_rawio, sys_time, sys_boot, mac_admin, mac_override,
+ * sys_ptrace, mknod, net_admin, syslog, bpf, perfmon. */
+static const int kept_caps[] = {
+	CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_SETGID, CAP_SETUID,
+	CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_NET_RAW, CAP_SYS_CHROOT, CAP_AUDIT_WRITE,
+	CAP_SETFCAP,
+};
+
+static __attribute__((noreturn)) void child_fail(const struct child_args *a, const char *step,
+						  int errnum)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof msg, "%s: %s", step, strerror(errnum));
+	if (n > 0)
+		write_all(a->err_fd, msg, (size_t)n);
+	_exit(127);
+}
+
+static int mount_at(const char *root, const char *rel, const char *src, const char *type,
+		    unsigned long flags, const char *data)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", root, rel);
+	return mount(src, path, type, flags, data);
+}
+
+static int make_dev(const char *root)
+{
+	static const struct { const char *name; unsigned maj, min; } nodes[] = {
+		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+	};
+	char path[PATH_MAX];
+	if (mount_at(root, "dev", "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536") < 0)
+		return -1;
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(nodes); i++) {
+		snprintf(path, sizeof path, "%s/dev/%s", root, nodes[i].name);
+		if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0)
+			return -1;
+		chmod(path, 0666); /* umask must not narrow them */
+	}
+	static const char *const dirs[] = { "dev/pts", "dev/shm" };
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(dirs); i++) {
+		snprintf(path, sizeof path, "%s/%s", root, dirs[i]);
+		if (mkdir(path, 0755) < 0)
+			return -1;
+	}
+	if (mount_at(root, "dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+		     "newinstance,ptmxmode=0666,mode=0620") < 0)
+		return -1;
+	if (mount_at(root, "dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		     "mode=1777,size=67108864") < 0)
+		return -1;
+	static const struct { const char *target, *link; } links[] = {
+		{ "pts/ptmx", "ptmx" }, { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+	};
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(links); i++) {
+		snprintf(path, sizeof path, "%s/dev/%s", root, links[i].link);
+		if (symlink(links[i].target, path) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int bind_console(const char *root, const char *console)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/dev/console", root);
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return mount(console, path, NULL, MS_BIND, NULL);
+}
+
+/* Paths of /proc a container must not write (or read, for the masked ones). */
+static int protect_proc(const char *root)
+{
+	static const char *const readonly[] = { "proc/sys", "proc/sysrq-trigger", "proc/bus",
+						 "proc/fs", "proc/irq" };
+	static const char *const masked[] = { "proc/kcore", "proc/keys", "proc/timer_list",
+					       "proc/sched_debug", "proc/latency_stats" };
+	char path[PATH_MAX], devnull[PATH_MAX];
+	snprintf(devnull, sizeof devnull, "%s/dev/null", root);
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(readonly); i++) {
+		snprintf(path, sizeof path, "%s/%s", root, readonly[i]);
+		if (access(path, F_OK) < 0)
+			continue;
+		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(masked); i++) {
+		snprintf(path, sizeof path, "%s/%s", root, masked[i]);
+		if (access(path, F_OK) < 0)
+			continue;
+		if (mount(devnull, path, NULL, MS_BIND, NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int dome_runtime_drop_caps(void)
+{
+	char buf[16];
+	int last = CAP_LAST_CAP;
+	if (dome_read_small("/proc/sys/kernel/cap_last_cap", buf, sizeof buf) > 0)
+		last = atoi(buf);
+	for (int cap = 0; cap <= last; cap++) {
+		bool keep = false;
+		for (size_t i = 0; i < DOME_ARRAY_SIZE(kept_caps); i++)
+			keep |= kept_caps[i] == cap;
+		if (!keep && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return -1;
+	}
+	return 0;
+}
+
+static __attribute__((noreturn)) void child_main(const struct child_args *a)
+{
+	char go;
+	/* SYNC_GO: P has put us in our cgroup and given us our network. A
+	 * closed pipe without the byte means P gave up: just leave. */
+	if (read_full(a->go_fd, &go, 1) != 1)
+		_exit(126);
+	close(a->go_fd);
+
+	/* The cgroup namespace is made now, after the attach, so its root is
+	 * the container's own cgroup. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		child_fail(a, "creating the cgroup namespace", errno);
+	/* Nothing mounted from here on may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		child_fail(a, "making mounts private", errno);
+	char opts[PATH_MAX * 3 + 64];
+	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", a->lower, a->upper, a->work);
+	if (mount("overlay", a->rootfs, "overlay", 0, opts) < 0)
+		child_fail(a, "mounting the overlay root", errno);
+	if (mount_at(a->rootfs, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		child_fail(a, "mounting /proc", errno);
+	if (mount_at(a->rootfs, "sys", "sysfs", "sysfs",
+		     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		child_fail(a, "mounting /sys read-only", errno);
+	if (make_dev(a->rootfs) < 0)
+		child_fail(a, "populating /dev", errno);
+	if (bind_console(a->rootfs, a->console) < 0)
+		child_fail(a, "binding /dev/console", errno);
+	if (protect_proc(a->rootfs) < 0)
+		child_fail(a, "protecting /proc", errno);
+
+	/* pivot_root(".", ".") stacks the old root under the new one; the
+	 * detach then drops it without needing a directory in the image. */
+	if (chdir(a->rootfs) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+		child_fail(a, "pivot_root into the container root", errno);
+	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		child_fail(a, "detaching the host root", errno);
+	if (sethostname(a->name, strlen(a->name)) < 0)
+		child_fail(a, "setting the hostname", errno);
+
+	/* The console pty becomes init's controlling terminal and stdio. */
+	int con = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (con < 0)
+		child_fail(a, "opening /dev/console", errno);
+	if (setsid() < 0 || ioctl(con, TIOCSCTTY, 0) < 0)
+		child_fail(a, "making /dev/console the controlling terminal", errno);
+	if (dup2(con, 0) < 0 || dup2(con, 1) < 0 || dup2(con, 2) < 0)
+		child_fail(a, "redirecting stdio to the console", errno);
+	if (con > 2)
+		close(con);
+	if (dome_runtime_drop_caps() < 0)
+		child_fail(a, "dropping capabilities", errno);
+	/* Every inherited descriptor but stdio goes at exec; the error pipe
+	 * stays usable until then and its closing tells P the exec worked. */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		child_fail(a, "closing inherited descriptors", errno);
+	char *const argv[] = { (char *)a->init, NULL };
+	char *const envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			       "TERM=linux", "HOME=/root", "container=dome", NULL };
+	execve(a->init, argv, envp);
+	child_fail(a, "executing the image's init", errno);
+}
+
+/* ----------------------------------------------------------- the monitor (M) */
+
+struct monitor_args {
+	const char *exe;
+	const char *root, *prefix, *bridge, *name;
+	char log_max[32];
+	int pty_master;
+	int cloned_fd;          /* SYNC_CLONED: write end */
+	bool new_netns;
+	struct child_args child;
+};
+
+static __attribute__((noreturn)) void monitor_fork_main(struct monitor_args *m)
+{
+	/* Forked twice so M is not P's child: a long-lived P (the console)
+	 * never collects monitors as zombies. Its own session: M survives the
+	 * console, the CLI and the SSH login exiting. */
+	pid_t mid = fork();
+	if (mid < 0) {
+		int32_t msg[3] = { -1, errno, 0 };
+		write_all(m->cloned_fd, msg, sizeof msg);
+		_exit(1);
+	}
+	if (mid > 0)
+		_exit(0);
+	setsid();
+	int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+	if (m->new_netns)
+		flags |= CLONE_NEWNET;
+	pid_t c = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (c < 0) {
+		int32_t msg[3] = { -1, errno, 0 };
+		write_all(m->cloned_fd, msg, sizeof msg);
+		_exit(1);
+	}
+	if (c == 0) {
+		close(m->pty_master);
+		close(m->cloned_fd);
+		child_main(&m->child);
+	}
+	close(m->child.go_fd);
+	close(m->child.err_fd);
+	int32_t msg[3] = { c, 0, (int32_t)getpid() };
+	write_all(m->cloned_fd, msg, sizeof msg); /* SYNC_CLONED */
+	close(m->cloned_fd);
+
+	/* Exec the slim monitor: a fresh image, so the monitor does not carry
+	 * the memory of the process that started it. The pty master is fd 3. */
+	if (dup2(m->pty_master, 3) < 0)
+		_exit(1);
+	syscall(SYS_close_range, 4, ~0U, 0);
+	int devnull = open("/dev/null", O_RDWR);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		if (devnull > 3)
+			close(devnull);
+	}
+	char pid_s[16];
+	snprintf(pid_s, sizeof pid_s, "%d", (int)c);
+	char *const argv[] = { "dome-monitor", "__monitor", (char *)m->root, (char *)m->prefix,
+			       (char *)m->bridge, (char *)m->name, pid_s, m->log_max, NULL };
+	execv(m->exe, argv);
+	_exit(1);
+}
+
+/* ---------------------------------------------------------- start, from P */
+
+struct start_state {
+	pid_t monitor, init;
+	int64_t monitor_start, init_start;
+	struct dome_cgroup *cg;
+	bool leased, net_done;
+};
+
+
+/* Undo a failed start in reverse order of what was made. */
+static void undo_start(struct dome_ctx *ctx, struct dome_container *c, struct start_state *s)
+{
+	struct dome_error ignored;
+	if (s->monitor > 0 && dome_proc_alive(s->monitor, s->monitor_start))
+		kill(s->monitor, SIGKILL); /* M first, so it cannot race the cleanup */
+	if (s->cg) {
+		dome_cgroup_kill_all(s->cg, &ignored);
+		dome_cgroup_destroy(s->cg, &ignored);
+		dome_cgroup_free(s->cg);
+		s->cg = NULL;
+	} else if (s->init > 0) {
+		kill(s->init, SIGKILL);
+	}
+	if (s->net_done)
+		dome_net_teardown(ctx, c, &ignored);
+	if (s->leased)
+		dome_net_release(ctx, c->id, &ignored);
+	snprintf(c->state, sizeof c->state, "stopped");
+	c->pid = c->monitor_pid = 0;
+	dome_inv_update_runtime(ctx->store, c, &ignored);
+}
+
+static int resolve_exe(char *out, size_t len, struct dome_error *err)
+{
+	const char *env = getenv("DOME_EXE");
+	if (env && env[0]) {
+		if (strlcpy(out, env, len) >= len)
+			return dome_invalid(err, "DOME_EXE is too long");
+		return 0;
+	}
+	ssize_t n = readlink("/proc/self/exe", out, len - 1);
+	if (n < 0)
+		return dome_fail(err, errno, "cannot find the dome binary for the monitor");
+	out[n] = '\0';
+	return 0;
+}
+
+static int check_overlay_path(const char *what, const char *p, struct dome_error *err)
+{
+	/* overlay options are comma and colon separated */
+	if (strpbrk(p, ",:\\"))
+		return dome_invalid(err, "the %s path %s has a ',', ':' or '\\', which overlayfs cannot take",
+				    what, p);
+	return 0;
+}
+
+static int open_console(int *master, char *slave, size_t len, struct dome_error *err)
+{
+	int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || grantpt(fd) < 0 || unlockpt(fd) < 0 || ptsname_r(fd, slave, len) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return dome_fail(err, e, "cannot allocate a console pty");
+	}
+	*master = fd;
+	return 0;
+}
+
+int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct dome_error *err)
+{
+	struct dome_image img;
+	if (dome_image_get(ctx, c->image, &img, err) < 0)
+		return -1;
+	char upper[PATH_MAX], work[PATH_MAX], rootfs[PATH_MAX], exe[PATH_MAX], slave[64];
+	container_dir(ctx, c->name, "upper", upper, sizeof upper);
+	container_dir(ctx, c->name, "work", work, sizeof work);
+	container_dir(ctx, c->name, "rootfs", rootfs, sizeof rootfs);
+	if (check_overlay_path("image", img.path, err) < 0 ||
+	    check_overlay_path("container", upper, err) < 0 || resolve_exe(exe, sizeof exe, err) < 0)
+		return -1;
+	char init_path[PATH_MAX];
+	if (dome_pathf(init_path, sizeof init_path, "%s%s", img.path, img.init_cmd) < 0)
+		return dome_fail(err, ENAMETOOLONG, "image init path");
+	if (access(init_path, X_OK) < 0)
+		return dome_fail(err, errno, "the image '%s' has no runnable init %s", img.name,
+				 img.init_cmd);
+
+	struct start_state s = { 0 };
+	snprintf(c->state, sizeof c->state, "starting");
+	if (dome_inv_update_runtime(ctx->store, c, err) < 0)
+		return -1;
+
+	/* Limits are in place before the payload exists. */
+	s.cg = dome_cgroup_create(ctx->cfg.cgroup_prefix, c->name, true, err);
+	if (!s.cg || dome_cgroup_apply_limits(s.cg, &c->limits, err) < 0)
+		goto fail_step_cgroup;
+	uint32_t addr = 0;
+	bool bridged = strcmp(c->net_mode, "bridge") == 0;
+	if (bridged) {
+		if (dome_net_ensure_bridge(ctx, err) < 0 || dome_net_lease(ctx, c, &addr, err) < 0)
+			goto fail_step_network;
+		s.leased = true;
+	}
+
+	__cleanup_close int pty = -1;
+	int cloned[2] = { -1, -1 }, go[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	if (open_console(&pty, slave, sizeof slave, err) < 0)
+		goto fail;
+	if (pipe2(cloned, O_CLOEXEC) < 0 || pipe2(go, 0) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		dome_fail(err, errno, "cannot create the start pipes");
+		goto fail_pipes;
+	}
+	struct monitor_args m = {
+		.exe = exe, .root = ctx->cfg.root, .prefix = ctx->cfg.cgroup_prefix,
+		.bridge = ctx->cfg.bridge, .name = c->name, .pty_master = pty,
+		.cloned_fd = cloned[1], .new_netns = strcmp(c->net_mode, "host") != 0,
+		.child = { .name = c->name, .lower = img.path, .upper = upper, .work = work,
+			   .rootfs = rootfs, .console = slave, .init = img.init_cmd,
+			   .go_fd = go[0], .err_fd = errp[1] },
+	};
+	snprintf(m.log_max, sizeof m.log_max, "%llu", (unsigned long long)ctx->cfg.console_log_max);
+	/* The pty master must survive M's exec; the error pipe must not
+	 * survive C's: flags are set to match. */
+	fcntl(pty, F_SETFD, 0);
+	pid_t first = fork();
+	if (first < 0) {
+		dome_fail(err, errno, "cannot fork the monitor");
+		goto fail_pipes;
+	}
+	if (first == 0)
+		monitor_fork_main(&m);
+	close(cloned[1]);
+	close(go[0]);
+	close(errp[1]);
+	cloned[1] = go[0] = errp[1] = -1;
+	while (waitpid(first, NULL, 0) < 0 && errno == EINTR)
+		;
+
+	int32_t msg[3] = { 0, 0, 0 };
+	if (read_full(cloned[0], msg, sizeof msg) != (ssize_t)sizeof msg || msg[0] <= 0) {
+		dome_fail(err, msg[0] < 0 ? msg[1] : 0, "cannot create the container's namespaces");
+		goto fail_pipes;
+	}
+	s.init = msg[0];
+	s.monitor = msg[2];
+	dome_proc_start_time(s.monitor, &s.monitor_start);
+	dome_proc_start_time(s.init, &s.init_start);
+
+	if (dome_cgroup_attach(s.cg, s.init, err) < 0)
+		goto fail_pipes;
+	if (bridged) {
+		if (dome_net_setup(ctx, c, s.init, addr, err) < 0)
+			goto fail_pipes;
+		s.net_done = true;
+	} else if (m.new_netns && dome_net_setup_lo(s.init, err) < 0) {
+		goto fail_pipes;
+	}
+	/* SYNC_GO */
+	if (write_all(go[1], "g", 1) < 0) {
+		dome_fail(err, errno, "cannot release the container's init");
+		goto fail_pipes;
+	}
+	close(go[1]);
+	go[1] = -1;
+	/* SYNC_EXECED: EOF with no message means init is running. */
+	char why[512];
+	ssize_t n = read_full(errp[0], why, sizeof why - 1);
+	if (n != 0) {
+		why[n > 0 ? n : 0] = '\0';
+		dome_fail(err, 0, "the container failed while %s", n > 0 ? why : "starting");
+		goto fail_pipes;
+	}
+	close(errp[0]);
+	close(cloned[0]);
+
+	snprintf(c->state, sizeof c->state, "running");
+	c->pid = s.init;
+	c->pid_start = s.init_start;
+	c->monitor_pid = s.monitor;
+	c->monitor_start = s.monitor_start;
+	c->started_at = dome_now_ms();
+	c->has_exit = false;
+	dome_cgroup_free(s.cg);
+	if (dome_inv_update_runtime(ctx->store, c, err) < 0)
+		return -1;
+	return 0;
+
+fail_pipes:
+	for (int i = 0; i < 2; i++) {
+		if (cloned[i] >= 0) close(cloned[i]);
+		if (go[i] >= 0) close(go[i]);
+		if (errp[i] >= 0) close(errp[i]);
+	}
+	goto fail;
+fail_step_cgroup:
+	dome_error_prefix(err, "setting up the cgroup");
+	goto fail;
+fail_step_network:
+	dome_error_prefix(err, "setting up the network");
+fail:
+	undo_start(ctx, c, &s);
+	return -1;
+}
+
+/* -------------------------------------------------------------- cleanup */
+
+int dome_runtime_cleanup(struct dome_ctx *ctx, struct dome_container *c, int wait_status,
+			 struct dome_error *err)
+{
+	struct dome_error ignored;
+	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c->name, &ignored);
+	if (cg) {
+		struct dome_cgroup_stats st;
+		if (dome_cgroup_stats(cg, &st, &ignored) == 0 && (int64_t)st.oom_kills > c->oom_kills)
+			c->oom_kills = (int64_t)st.oom_kills;
+		dome_cgroup_kill_all(cg, &ignored);
+		if (dome_cgroup_destroy(cg, err) < 0) {
+			dome_cgroup_free(cg);
+			return -1;
+		}
+		dome_cgroup_free(cg);
+	}
+	if (strcmp(c->net_mode, "bridge") == 0) {
+		dome_net_teardown(ctx, c, &ignored);
+		dome_net_release(ctx, c->id, &ignored);
+	}
+	snprintf(c->state, sizeof c->state, "stopped");
+	c->pid = c->pid_start = 0;
+	c->monitor_pid = c->monitor_start = 0;
+	c->stopped_at = dome_now_ms();
+	if (wait_status >= 0) {
+		c->has_exit = true;
+		if (WIFSIGNALED(wait_status)) {
+			c->exit_signal = WTERMSIG(wait_status);
+			c->exit_code = -1;
+		} else {
+			c->exit_signal = 0;
+			c->exit_code = WEXITSTATUS(wait_status);
+		}
+	}
+	return dome_inv_update_runtime(ctx->store, c, err);
+}
+
+/* ----------------------------------------------------------------- stop */
+
+int dome_runtime_stop(struct dome_ctx *ctx, struct dome_container *c, int timeout_s, bool kill_now,
+		      struct dome_error *err)
+{
+	struct dome_image img;
+	int stop_signal = SIGTERM;
+	if (dome_image_find(ctx->store, c->image, &img, err) == 1 && img.stop_signal > 0)
+		stop_signal = img.stop_signal;
+	if (timeout_s < 0)
+		timeout_s = (int)ctx->cfg.stop_timeout;
+
+	__cleanup_close int init_fd = pidfd_open_checked((pid_t)c->pid, c->pid_start);
+	__cleanup_close int mon_fd = c->monitor_pid
+		? pidfd_open_checked((pid_t)c->monitor_pid, c->monitor_start) : -1;
+	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c->name, err);
+	if (init_fd >= 0) {
+		snprintf(c->state, sizeof c->state, "stopping");
+		dome_inv_update_runtime(ctx->store, c, err);
+		/* A frozen container cannot act on its stop signal: thaw first. */
+		if (cg)
+			dome_cgroup_freeze(cg, false, err);
+		bool gone = false;
+		if (!kill_now && kill((pid_t)c->pid, stop_signal) == 0)
+			gone = wait_pidfd(init_fd, timeout_s * 1000);
+		if (!gone) {
+			if (cg)
+				dome_cgroup_kill_all(cg, err);
+			else
+				kill((pid_t)c->pid, SIGKILL);
+			if (!wait_pidfd(init_fd, 10000)) {
+				dome_cgroup_free(cg);
+				return dome_fail(err, 0, "container '%s' did not die after SIGKILL", c->name);
+			}
+		}
+	}
+	dome_cgroup_free(cg);
+	/* The monitor records the exit and cleans up; give it a moment. */
+	if (mon_fd >= 0 && wait_pidfd(mon_fd, 10000)) {
+		struct dome_container now;
+		if (dome_inv_find(ctx->store, c->name, &now, err) == 1 &&
+		    strcmp(now.state, "stopped") == 0) {
+			*c = now;
+			return 0;
+		}
+	}
+	/* No monitor (killed, or gone): clean up here. */
+	return dome_runtime_cleanup(ctx, c, -1, err);
+}
+
+/* --------------------------------------------------- the monitor program */
+
+static int log_open(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+}
+
+/* Append console output; rotate to console.log.1 past the cap. */
+static void log_write(int *fd, const char *path, const char *data, size_t len, off_t *size,
+		      off_t max)
+{
+	if (*fd < 0)
+		return;
+	if (*size + (off_t)len > max) {
+		char old[PATH_MAX];
+		snprintf(old, sizeof old, "%s.1", path);
+		rename(path, old);
+		close(*fd);
+		*fd = log_open(path);
+		*size = 0;
+		if (*fd < 0)
+			return;
+	}
+	if (write_all(*fd, data, len) == 0)
+		*size += (off_t)len;
+}
+
+int dome_monitor_main(int argc, char **argv)
+{
+	/* argv: __monitor ROOT PREFIX BRIDGE NAME INIT_PID LOG_MAX */
+	if (argc != 7)
+		_exit(2);
+	const char *root = argv[1], *name = argv[4];
+	pid_t init = (pid_t)atoi(argv[5]);
+	off_t max = (off_t)strtoll(argv[6], NULL, 10);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+
+	char path[PATH_MAX];
+	dome_pathf(path, sizeof path, "%s/containers/%s/console.log", root, name);
+	int log = log_open(path);
+	struct stat sb;
+	off_t size = (log >= 0 && fstat(log, &sb) == 0) ? sb.st_size : 0;
+
+	/* Copy the console until init is gone and the pty has drained. */
+	int pidfd = (int)syscall(SYS_pidfd_open, init, 0);
+	struct pollfd fds[2] = { { .fd = 3, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+	char buf[4096];
+	bool init_gone = pidfd < 0;
+	while (!init_gone) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (fds[0].revents & POLLIN) {
+			ssize_t n = read(3, buf, sizeof buf);
+			if (n > 0)
+				log_write(&log, path, buf, (size_t)n, &size, max);
+		} else if (fds[0].revents & (POLLHUP | POLLERR)) {
+			fds[0].fd = -1; /* no one has the console open: wait on init only */
+		}
+		if (fds[1].revents & POLLIN)
+			init_gone = true;
+	}
+	int status = -1;
+	while (waitpid(init, &status, 0) < 0 && errno == EINTR)
+		;
+	fcntl(3, F_SETFL, O_NONBLOCK);
+	for (ssize_t n; (n = read(3, buf, sizeof buf)) > 0;)
+		log_write(&log, path, buf, (size_t)n, &size, max);
+
+	/* Record the exit and remove what the run made. */
+	setenv("DOME_CGROUP_PREFIX", argv[2], 1);
+	setenv("DOME_BRIDGE", argv[3], 1);
+	struct dome_open_opts o = { .root = root };
+	struct dome_error err;
+	struct dome_ctx *ctx = dome_open(&o, &err);
+	if (ctx) {
+		/* No container lock here: a stopping dome holds it while it
+		 * waits for this very cleanup. Only if the inventory still says
+		 * this run: a stop may have finished the bookkeeping already. */
+		struct dome_container c;
+		if (dome_inv_find(ctx->store, name, &c, &err) == 1 && c.pid == init)
+			dome_runtime_cleanup(ctx, &c, status, &err);
+		dome_close(ctx);
+	}
+	_exit(0);
+}

@@ -1,0 +1,49 @@
+/* Running containers: the start sequence, the monitor, stop, exec.
+ *
+ * Three processes take part in a start:
+ *   P  the dome process asking (CLI or console)
+ *   M  the monitor: P's child, in its own session so it outlives P and the
+ *      SSH login; the parent of the container's init, which it reaps
+ *   C  the container's init, cloned by M into new namespaces
+ *
+ * Named sync steps (the order matters; see runtime.c):
+ *   SYNC_CLONED   M -> P  C exists; here is its pid (M then execs the slim
+ *                         monitor program, keeping C as its child)
+ *   SYNC_GO       P -> C  C is in its cgroup and has its network: go on
+ *   SYNC_EXECED   C -> P  the error pipe closes on exec with no message
+ */
+#ifndef DOME_RUNTIME_H
+#define DOME_RUNTIME_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "dome.h"
+#include "inventory.h"
+
+/* Start a stopped container (caller holds its lock; not audited here). */
+int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct dome_error *err);
+/* Stop a running or frozen container (caller holds its lock). */
+int dome_runtime_stop(struct dome_ctx *ctx, struct dome_container *c, int timeout_s, bool kill,
+		      struct dome_error *err);
+/* Remove what a run left (cgroup, veth, lease) and record the container
+ * stopped with the given exit (`wait_status` < 0 when unknown). Idempotent:
+ * the monitor, a stopping dome and reconcile may all call it. */
+int dome_runtime_cleanup(struct dome_ctx *ctx, struct dome_container *c, int wait_status,
+			 struct dome_error *err);
+
+/* True when the inventory's pid for `c` is the live init it started. */
+bool dome_runtime_alive(const struct dome_container *c);
+
+/* Reduce the capability bounding set to what containers keep (dome(1),
+ * CAPABILITIES). For the container's init and for everything exec'd in. */
+int dome_runtime_drop_caps(void);
+
+/* Entry point of the monitor process (`dome __monitor ...`). Never returns. */
+int dome_monitor_main(int argc, char **argv) __attribute__((noreturn));
+
+/* Per-container lock (flock on <runtime_dir>/locks/NAME): held for every
+ * lifecycle operation so two consoles or scripts cannot race one container. */
+int dome_lock_container(struct dome_ctx *ctx, const char *name, struct dome_error *err);
+void dome_unlock_container(int fd);
+
+#endif
