@@ -27,6 +27,11 @@ struct dome_subnet {
 int dome_subnet_parse(const char *cidr, struct dome_subnet *out, struct dome_error *err);
 void dome_ipv4_format(uint32_t addr, char out[16]);
 int dome_ipv4_parse(const char *s, uint32_t *addr, struct dome_error *err);
+/* "10.77.0.0/24" */
+void dome_subnet_format(const struct dome_subnet *sn, char out[20]);
+uint32_t dome_subnet_broadcast(const struct dome_subnet *sn);
+/* How many addresses containers can lease (last - first + 1). */
+uint32_t dome_subnet_size(const struct dome_subnet *sn);
 
 /* Stable locally administered MAC from the container name ("02:xx:..."). */
 void dome_mac_for(const char *name, char out[18]);
@@ -44,6 +49,26 @@ int dome_net_release(struct dome_ctx *ctx, int64_t container_id, struct dome_err
 /* The address leased to the container, 0 when none. */
 int dome_net_lease_of(struct dome_ctx *ctx, int64_t container_id, uint32_t *addr,
 		      struct dome_error *err);
+
+struct dome_lease {
+	uint32_t address;
+	int64_t container_id;
+	char container[64];
+	bool is_static;
+	int64_t leased_at;       /* ms */
+};
+/* Every lease, by address. *out is malloc'd; free() it. */
+int dome_net_leases(struct dome_ctx *ctx, struct dome_lease **out, size_t *n,
+		    struct dome_error *err);
+
+struct dome_bridge_status {
+	bool present, up;
+	bool is_bridge;          /* false: an interface of another kind has the name */
+	char addresses[128];     /* its IPv4 addresses, "10.77.0.1/24 ..." */
+};
+/* What the kernel has under the bridge's name (present = false when none). */
+int dome_net_bridge_status(const char *bridge, struct dome_bridge_status *out,
+			   struct dome_error *err);
 
 /* Make the veth for the container whose init is `pid` (its netns), configure
  * both ends, attach the host end. On failure, removes what it made. */
