@@ -74,5 +74,8 @@ int dome_cgroup_stats(struct dome_cgroup *cg, struct dome_cgroup_stats *out,
 /* Names of container cgroups under <prefix> (for doctor). malloc'd array of
  * malloc'd strings. */
 int dome_cgroup_list(const char *prefix, char ***names, size_t *n, struct dome_error *err);
+/* Remove the <prefix> dirs themselves once no container cgroup is left in
+ * them (doctor, test teardown); a missing dir is fine. */
+int dome_cgroup_remove_prefix(const char *prefix, struct dome_error *err);
 
 #endif

@@ -1,0 +1,60 @@
+/* dome check: the kernel features dome needs, one line each. Needs no
+ * state root: it works before anything is set up. */
+#include "cli.h"
+#include "check.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int on_check_opt(int opt, const char *arg, void *data)
+{
+	(void)arg;
+	if (opt == 'j') {
+		*(bool *)data = true;
+		return 0;
+	}
+	return EXIT_USAGE;
+}
+
+static void print_report(const struct dome_check_report *rep)
+{
+	const char *group = "";
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct dome_check_item *it = &rep->items[i];
+		if (strcmp(group, it->group) != 0) {
+			group = it->group;
+			printf("%s%c%s:\n", i ? "\n" : "", group[0] - ('a' - 'A'), group + 1);
+		}
+		printf("  %-24s %-8s %s\n", it->name, it->ok ? "ok" : "missing", it->detail);
+		if (!it->ok)
+			printf("  %-24s %-8s %s: %s\n", "", "", it->required ? "required" : "optional",
+			       it->why);
+	}
+	printf("\n%s\n", rep->all_required_ok
+				 ? "Every required feature is present."
+				 : "Some required features are missing: containers will not start.");
+}
+
+int verb_check(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
+	bool json = false;
+	int status;
+	if (cli_parse(cli, argc, argv, "", opts, on_check_opt, &json, &status))
+		return status;
+	if (optind < argc)
+		return cli_usage(cli, "check takes no arguments");
+	struct dome_error err;
+	struct dome_check_report rep;
+	if (dome_check_run(&rep, &err) < 0)
+		return cli_fail(&err);
+	int rc = rep.all_required_ok ? EXIT_OK : EXIT_FAILED;
+	if (json) {
+		if (cli_print_json(dome_check_json(&rep)) != EXIT_OK)
+			rc = EXIT_FAILED;
+	} else {
+		print_report(&rep);
+	}
+	dome_check_free(&rep);
+	return rc;
+}

@@ -1,0 +1,705 @@
+/* cgroups, the front door: layout detection, the handle, driver selection,
+ * the operations that are the same for every hierarchy (attach, pids,
+ * destroy, list) and the file helpers both drivers use.
+ *
+ * Where things live:
+ *   v2      /sys/fs/cgroup/<prefix>/<name>, every controller there.
+ *   v1      /sys/fs/cgroup/<controller>/<prefix>/<name> for each of the
+ *           controllers dome uses (cpu, cpuacct, cpuset, memory, pids,
+ *           blkio, freezer, devices); co-mounted ones (cpu,cpuacct) are
+ *           one hierarchy.
+ *   hybrid  the v1 dirs, plus /sys/fs/cgroup/unified/<prefix>/<name>. Limits,
+ *           stats and freezing go through v1 (the controllers are bound
+ *           there, and one freezer keeps freezer.state and the kill loop
+ *           consistent); the unified dir is made too because every non-root
+ *           cgroup2 dir has cgroup.kill (kernel >= 5.14) whatever controllers
+ *           it has, which kills everything atomically, racing no fork. A
+ *           tmpfs with a cgroup2 "unified" mount and no v1 controller at all
+ *           (cgroup_no_v1=all under systemd's hybrid mode) is treated as v2
+ *           rooted at /sys/fs/cgroup/unified. */
+#include "cgroup_driver.h"
+#include "cleanup.h"
+#include "validate.h"
+
+#include <string.h> /* strlcpy via libbsd-overlay */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const ctrl_names[CG_NCTRL] = {
+	"cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "freezer", "devices",
+};
+
+const char *dome_cg_ctrl_name(unsigned ctrl)
+{
+	for (unsigned i = 0; i < CG_NCTRL; i++)
+		if (ctrl == 1u << i)
+			return ctrl_names[i];
+	return "";
+}
+
+static bool is_fs(const char *path, long magic)
+{
+	struct statfs s;
+	return statfs(path, &s) == 0 && (long)s.f_type == magic;
+}
+
+/* Any v1 controller hierarchy dome uses mounted under /sys/fs/cgroup. */
+static bool have_v1_controllers(void)
+{
+	char path[PATH_MAX];
+	for (unsigned i = 0; i < CG_NCTRL; i++) {
+		snprintf(path, sizeof path, DOME_CGROUP_ROOT "/%s", ctrl_names[i]);
+		if (is_fs(path, CGROUP_SUPER_MAGIC))
+			return true;
+	}
+	return false;
+}
+
+/* The cgroup2 mount point for the layout, "" when there is none. */
+static const char *v2_root(enum dome_cgroup_layout layout)
+{
+	if (layout == DOME_CGROUP_V1)
+		return "";
+	return is_fs(DOME_CGROUP_ROOT, CGROUP2_SUPER_MAGIC) ? DOME_CGROUP_ROOT
+							     : DOME_CGROUP_UNIFIED;
+}
+
+int dome_cgroup_detect(enum dome_cgroup_layout *layout, struct dome_error *err)
+{
+	struct statfs s;
+	if (statfs(DOME_CGROUP_ROOT, &s) < 0)
+		return dome_fail(err, errno, "cannot look at " DOME_CGROUP_ROOT);
+	if ((long)s.f_type == CGROUP2_SUPER_MAGIC) {
+		*layout = DOME_CGROUP_V2;
+		return 0;
+	}
+	bool unified = is_fs(DOME_CGROUP_UNIFIED, CGROUP2_SUPER_MAGIC);
+	if (have_v1_controllers()) {
+		*layout = unified ? DOME_CGROUP_HYBRID : DOME_CGROUP_V1;
+		return 0;
+	}
+	if (unified) {
+		*layout = DOME_CGROUP_V2;
+		return 0;
+	}
+	return dome_fail(err, 0,
+			 DOME_CGROUP_ROOT " has neither cgroup2 nor cgroup v1 controllers mounted");
+}
+
+const char *dome_cgroup_layout_name(enum dome_cgroup_layout layout)
+{
+	switch (layout) {
+	case DOME_CGROUP_V1: return "v1";
+	case DOME_CGROUP_V2: return "v2";
+	case DOME_CGROUP_HYBRID: return "hybrid";
+	}
+	return "unknown";
+}
+
+/* The v1 hierarchies: each controller's mount, co-mounted ones merged (on
+ * many systems cpu and cpuacct are symlinks to one cpu,cpuacct mount). */
+static void find_v1_hierarchies(struct dome_cgroup *cg)
+{
+	char path[PATH_MAX], real[PATH_MAX];
+	for (unsigned i = 0; i < CG_NCTRL; i++) {
+		snprintf(path, sizeof path, DOME_CGROUP_ROOT "/%s", ctrl_names[i]);
+		if (!is_fs(path, CGROUP_SUPER_MAGIC) || !realpath(path, real))
+			continue;
+		size_t h = 0;
+		while (h < cg->nhier && strcmp(cg->hier[h].mount, real) != 0)
+			h++;
+		if (h == cg->nhier) {
+			strlcpy(cg->hier[h].mount, real, sizeof cg->hier[h].mount);
+			if (snprintf(cg->hier[h].dir, sizeof cg->hier[h].dir, "%s/%s/%s", real,
+				     cg->prefix, cg->name) >= (int)sizeof cg->hier[h].dir)
+				continue; /* a mount path near PATH_MAX: not one dome can use */
+			cg->nhier++;
+		}
+		cg->hier[h].ctrls |= 1u << i;
+	}
+}
+
+static struct dome_cgroup *cgroup_new(const char *prefix, const char *name,
+				      struct dome_error *err)
+{
+	if (dome_validate_name("cgroup prefix", prefix, err) < 0 ||
+	    dome_validate_name("container", name, err) < 0)
+		return NULL;
+	enum dome_cgroup_layout layout;
+	if (dome_cgroup_detect(&layout, err) < 0)
+		return NULL;
+	struct dome_cgroup *cg = calloc(1, sizeof *cg);
+	if (!cg) {
+		dome_fail(err, errno, "cannot allocate a cgroup handle");
+		return NULL;
+	}
+	cg->layout = layout;
+	strlcpy(cg->prefix, prefix, sizeof cg->prefix);
+	strlcpy(cg->name, name, sizeof cg->name);
+	const char *root = v2_root(layout);
+	if (root[0])
+		snprintf(cg->unified, sizeof cg->unified, "%s/%s/%s", root, prefix, name);
+	if (layout == DOME_CGROUP_V2) {
+		cg->unified_limits = true;
+		cg->drv = &dome_cgroup_v2_driver;
+	} else {
+		find_v1_hierarchies(cg);
+		cg->drv = &dome_cgroup_v1_driver;
+		if (cg->nhier == 0) {
+			free(cg);
+			dome_fail(err, 0, "no cgroup v1 controller is mounted under " DOME_CGROUP_ROOT);
+			return NULL;
+		}
+	}
+	return cg;
+}
+
+void dome_cgroup_free(struct dome_cgroup *cg)
+{
+	free(cg);
+}
+
+struct dome_cgroup *dome_cgroup_create(const char *prefix, const char *name,
+				       bool adopt_existing, struct dome_error *err)
+{
+	struct dome_cgroup *cg = cgroup_new(prefix, name, err);
+	if (!cg)
+		return NULL;
+	if (cg->drv->create(cg, adopt_existing, err) < 0) {
+		dome_error_prefix(err, "creating the cgroup of '%s'", name);
+		free(cg);
+		return NULL;
+	}
+	return cg;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+struct dome_cgroup *dome_cgroup_open(const char *prefix, const char *name,
+				     struct dome_error *err)
+{
+	struct dome_cgroup *cg = cgroup_new(prefix, name, err);
+	if (!cg)
+		return NULL;
+	/* One surviving dir is enough to open: destroy and doctor must be able
+	 * to finish a half-removed cgroup. */
+	bool any = cg->unified[0] && is_dir(cg->unified);
+	for (size_t i = 0; i < cg->nhier && !any; i++)
+		any = is_dir(cg->hier[i].dir);
+	if (!any) {
+		dome_fail(err, ENOENT, "container '%s' has no cgroup %s/%s (%s layout)", name,
+			  prefix, name, dome_cgroup_layout_name(cg->layout));
+		free(cg);
+		return NULL;
+	}
+	return cg;
+}
+
+int dome_cgroup_apply_limits(struct dome_cgroup *cg, const struct dome_limits *limits,
+			     struct dome_error *err)
+{
+	if (dome_cg_limits_check(limits, err) < 0)
+		return -1;
+	if (cg->drv->apply_limits(cg, limits, err) < 0) {
+		dome_error_prefix(err, "setting the limits of '%s'", cg->name);
+		return -1;
+	}
+	return 0;
+}
+
+int dome_cgroup_attach(struct dome_cgroup *cg, pid_t pid, struct dome_error *err)
+{
+	char buf[32];
+	snprintf(buf, sizeof buf, "%d", (int)pid);
+	for (size_t i = 0; i < cg->nhier; i++)
+		if (dome_cg_write(cg->hier[i].dir, "cgroup.procs", buf, err) < 0)
+			goto fail;
+	if (cg->unified[0] && dome_cg_write(cg->unified, "cgroup.procs", buf, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	dome_error_prefix(err, "moving pid %d into the cgroup of '%s'", (int)pid, cg->name);
+	return -1;
+}
+
+int dome_cgroup_freeze(struct dome_cgroup *cg, bool frozen, struct dome_error *err)
+{
+	if (cg->drv->freeze(cg, frozen, err) < 0) {
+		dome_error_prefix(err, "%s '%s'", frozen ? "freezing" : "thawing", cg->name);
+		return -1;
+	}
+	return 0;
+}
+
+int dome_cgroup_is_frozen(struct dome_cgroup *cg, bool *frozen, struct dome_error *err)
+{
+	return cg->drv->is_frozen(cg, frozen, err);
+}
+
+int dome_cgroup_kill_all(struct dome_cgroup *cg, struct dome_error *err)
+{
+	if (cg->drv->kill_all(cg, err) < 0) {
+		dome_error_prefix(err, "killing the processes of '%s'", cg->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The dir whose cgroup.procs is the container's process list: the cgroup2
+ * one when there is one (kill works there), else the freezer's. */
+static const char *procs_dir(const struct dome_cgroup *cg)
+{
+	if (cg->unified[0])
+		return cg->unified;
+	for (size_t i = 0; i < cg->nhier; i++)
+		if (cg->hier[i].ctrls & CG_FREEZER)
+			return cg->hier[i].dir;
+	return cg->hier[0].dir;
+}
+
+int dome_cgroup_pids(struct dome_cgroup *cg, pid_t **pids, size_t *n, struct dome_error *err)
+{
+	return dome_cg_read_pids(procs_dir(cg), pids, n, err);
+}
+
+int dome_cgroup_destroy(struct dome_cgroup *cg, struct dome_error *err)
+{
+	int rc = 0;
+	struct dome_error e2;
+	for (size_t i = 0; i < cg->nhier; i++)
+		if (dome_cg_rmdir(cg->hier[i].dir, rc ? &e2 : err) < 0)
+			rc = -1;
+	if (cg->unified[0] && dome_cg_rmdir(cg->unified, rc ? &e2 : err) < 0)
+		rc = -1;
+	if (rc < 0)
+		dome_error_prefix(err, "removing the cgroup of '%s'", cg->name);
+	return rc;
+}
+
+int dome_cgroup_stats(struct dome_cgroup *cg, struct dome_cgroup_stats *out,
+		      struct dome_error *err)
+{
+	memset(out, 0, sizeof *out);
+	out->memory_limit = DOME_UNLIMITED;
+	if (cg->drv->stats(cg, out, err) < 0) {
+		dome_error_prefix(err, "reading the cgroup figures of '%s'", cg->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- listing (doctor) ---- */
+
+static int add_unique(char ***names, size_t *n, size_t *cap, const char *name,
+		      struct dome_error *err)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*names)[i], name) == 0)
+			return 0;
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		char **nn = reallocarray(*names, ncap, sizeof *nn);
+		if (!nn)
+			return dome_fail(err, errno, "cannot list cgroups");
+		*names = nn;
+		*cap = ncap;
+	}
+	if (!((*names)[*n] = strdup(name)))
+		return dome_fail(err, errno, "cannot list cgroups");
+	(*n)++;
+	return 0;
+}
+
+static int list_dir(const char *dir, char ***names, size_t *n, size_t *cap,
+		    struct dome_error *err)
+{
+	__cleanup_closedir DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : dome_fail(err, errno, "cannot list %s", dir);
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && de->d_name[0] != '.' &&
+		    add_unique(names, n, cap, de->d_name, err) < 0)
+			return -1;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int dome_cgroup_list(const char *prefix, char ***names, size_t *n, struct dome_error *err)
+{
+	*names = NULL;
+	*n = 0;
+	/* A placeholder name gives the mount points; the union over every
+	 * hierarchy also finds a cgroup that survives in only one of them. */
+	struct dome_cgroup *cg = cgroup_new(prefix, "x", err);
+	if (!cg)
+		return -1;
+	char dir[PATH_MAX];
+	size_t cap = 0;
+	int rc = 0;
+	for (size_t i = 0; i < cg->nhier && rc == 0; i++) {
+		snprintf(dir, sizeof dir, "%s/%s", cg->hier[i].mount, prefix);
+		rc = list_dir(dir, names, n, &cap, err);
+	}
+	if (rc == 0 && cg->unified[0]) {
+		snprintf(dir, sizeof dir, "%s/%s", v2_root(cg->layout), prefix);
+		rc = list_dir(dir, names, n, &cap, err);
+	}
+	free(cg);
+	if (rc < 0) {
+		free_names(*names, *n);
+		*names = NULL;
+		*n = 0;
+		return -1;
+	}
+	if (*n)
+		qsort(*names, *n, sizeof **names, cmp_str);
+	return 0;
+}
+
+int dome_cgroup_remove_prefix(const char *prefix, struct dome_error *err)
+{
+	struct dome_cgroup *cg = cgroup_new(prefix, "x", err);
+	if (!cg)
+		return -1;
+	char dir[PATH_MAX];
+	int rc = 0;
+	for (size_t i = 0; i <= cg->nhier; i++) {
+		if (i < cg->nhier)
+			snprintf(dir, sizeof dir, "%s/%s", cg->hier[i].mount, prefix);
+		else if (cg->unified[0])
+			snprintf(dir, sizeof dir, "%s/%s", v2_root(cg->layout), prefix);
+		else
+			break;
+		if (rmdir(dir) < 0 && errno != ENOENT && rc == 0)
+			rc = dome_fail(err, errno, "cannot remove %s%s", dir,
+				       errno == EBUSY ? " (containers are still in it)" : "");
+	}
+	free(cg);
+	return rc;
+}
+
+/* ---- conversions ---- */
+
+uint64_t dome_cg_weight_to_shares(uint32_t weight)
+{
+	if (weight == 0)
+		return 1024;
+	if (weight > 10000)
+		weight = 10000;
+	return 2 + ((uint64_t)(weight - 1) * 262142) / 9999;
+}
+
+uint32_t dome_cg_shares_to_weight(uint64_t shares)
+{
+	if (shares < 2)
+		shares = 2;
+	if (shares > 262144)
+		shares = 262144;
+	/* Ceiling division: the inverse of the floor in weight_to_shares. */
+	return (uint32_t)(1 + ((shares - 2) * 9999 + 262141) / 262142);
+}
+
+uint64_t dome_cg_quota_us(uint32_t cpu_millis)
+{
+	return (uint64_t)cpu_millis * DOME_CPU_PERIOD_US / 1000;
+}
+
+uint64_t dome_cg_swap_only(const struct dome_limits *l)
+{
+	if (l->memory_swap == DOME_UNLIMITED)
+		return UINT64_MAX;
+	if (l->memory == DOME_UNLIMITED || l->memory_swap < l->memory)
+		return 0; /* refused by dome_cg_limits_check before any write */
+	return l->memory_swap - l->memory;
+}
+
+int dome_cg_limits_check(const struct dome_limits *l, struct dome_error *err)
+{
+	if (l->memory_swap != DOME_UNLIMITED) {
+		if (l->memory == DOME_UNLIMITED)
+			return dome_invalid(err, "a memory+swap limit needs a memory limit too");
+		if (l->memory_swap < l->memory)
+			return dome_invalid(err, "memory+swap (%" PRIu64 " bytes) must be at least "
+					    "memory (%" PRIu64 " bytes)", l->memory_swap, l->memory);
+	}
+	if (l->cpu_weight > 10000)
+		return dome_invalid(err, "cpu weight %" PRIu32 " is out of range 1..10000",
+				    l->cpu_weight);
+	if (l->cpu_millis != 0 && l->cpu_millis < 10)
+		return dome_invalid(err, "cpus %" PRIu32 "m is below the 0.01 CPU the kernel allows",
+				    l->cpu_millis);
+	if (l->cpuset[0]) {
+		char norm[sizeof l->cpuset];
+		if (dome_parse_cpuset(l->cpuset, norm, sizeof norm, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- file helpers ---- */
+
+bool dome_cg_has(const char *dir, const char *file)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	return access(path, F_OK) == 0;
+}
+
+int dome_cg_read(const char *dir, const char *file, char *buf, size_t len,
+		 struct dome_error *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	__cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return dome_fail(err, errno, "cannot open %s", path);
+	size_t used = 0;
+	for (;;) {
+		if (used + 1 >= len)
+			return dome_fail(err, EFBIG, "cannot read %s", path);
+		ssize_t r = read(fd, buf + used, len - 1 - used);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return dome_fail(err, errno, "cannot read %s", path);
+		if (r == 0)
+			break;
+		used += (size_t)r;
+	}
+	while (used > 0 && (buf[used - 1] == '\n' || buf[used - 1] == ' '))
+		used--;
+	buf[used] = '\0';
+	return 0;
+}
+
+int dome_cg_write(const char *dir, const char *file, const char *value,
+		  struct dome_error *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	__cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return dome_fail(err, errno, "cannot open %s to write \"%s\"", path, value);
+	/* An empty value is written as a newline: a zero-length write does
+	 * not reach every cgroup file's handler. */
+	const char *data = value[0] ? value : "\n";
+	size_t len = strlen(data);
+	ssize_t w;
+	do
+		w = write(fd, data, len);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return dome_fail(err, errno, "the kernel refused \"%s\" for %s", value, path);
+	if ((size_t)w != len)
+		return dome_fail(err, EIO, "short write of \"%s\" to %s", value, path);
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	if (strcmp(s, "max") == 0 || strcmp(s, "-1") == 0) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || (*end && *end != '\n' && *end != ' '))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int dome_cg_read_u64(const char *dir, const char *file, uint64_t *out,
+		     struct dome_error *err)
+{
+	char buf[64];
+	if (dome_cg_read(dir, file, buf, sizeof buf, err) < 0)
+		return -1;
+	if (parse_u64(buf, out) < 0)
+		return dome_fail(err, 0, "%s/%s holds \"%s\", not a number", dir, file, buf);
+	return 0;
+}
+
+int dome_cg_read_keyed(const char *dir, const char *file, const char *key,
+		       uint64_t *out, struct dome_error *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	__cleanup_fclose FILE *f = fopen(path, "re");
+	if (!f)
+		return dome_fail(err, errno, "cannot open %s", path);
+	*out = 0;
+	char line[256];
+	size_t klen = strlen(key);
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
+			if (parse_u64(line + klen + 1, out) < 0)
+				return dome_fail(err, 0, "%s: bad value for %s", path, key);
+			return 0;
+		}
+	return 0;
+}
+
+int dome_cg_read_pids(const char *dir, pid_t **pids, size_t *n, struct dome_error *err)
+{
+	*pids = NULL;
+	*n = 0;
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+	__cleanup_fclose FILE *f = fopen(path, "re");
+	if (!f)
+		return dome_fail(err, errno, "cannot open %s", path);
+	__cleanup_free pid_t *list = NULL;
+	size_t cap = 0, count = 0;
+	long v;
+	while (fscanf(f, "%ld", &v) == 1) {
+		if (count == cap) {
+			cap = cap ? cap * 2 : 32;
+			pid_t *nl = reallocarray(list, cap, sizeof *nl);
+			if (!nl)
+				return dome_fail(err, errno, "cannot read %s", path);
+			list = nl;
+		}
+		list[count++] = (pid_t)v;
+	}
+	if (ferror(f))
+		return dome_fail(err, errno, "cannot read %s", path);
+	*pids = move_ptr(list);
+	*n = count;
+	return 0;
+}
+
+int dome_cg_mkdir(const char *path, bool *made, struct dome_error *err)
+{
+	*made = false;
+	if (mkdir(path, 0755) == 0) {
+		*made = true;
+		return 0;
+	}
+	if (errno == EEXIST && is_dir(path))
+		return 0;
+	return dome_fail(err, errno, "cannot make cgroup %s", path);
+}
+
+void dome_cg_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int dome_cg_rmdir(const char *path, struct dome_error *err)
+{
+	/* The kernel answers EBUSY while exiting processes still hold the
+	 * cgroup; a few hundred milliseconds is plenty once they are killed. */
+	for (int attempt = 0; attempt < 100; attempt++) {
+		if (rmdir(path) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			break;
+		dome_cg_sleep_ms(10);
+	}
+	int e = errno;
+	dome_fail(err, e, "cannot remove cgroup %s", path);
+	if (e == EBUSY)
+		dome_error_hint(err, "processes are still in it; kill them first");
+	return -1;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int dome_cg_wait(bool (*done)(const char *dir), const char *dir, int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+	long step = 1;
+	while (!done(dir)) {
+		if (now_ms() >= end)
+			return -1;
+		dome_cg_sleep_ms(step);
+		if (step < 20)
+			step *= 2;
+	}
+	return 0;
+}
+
+bool dome_cg_empty(const char *dir)
+{
+	char buf[16];
+	if (!is_dir(dir))
+		return true;
+	/* One pid is at least "1" and a newline; nothing read means empty. */
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+	__cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;
+	return read(fd, buf, sizeof buf) == 0;
+}
+
+int dome_cg_txn_add(struct dome_cg_txn *t, const char *dir, const char *file,
+		    const char *value, struct dome_error *err)
+{
+	if (t->n == DOME_ARRAY_SIZE(t->c))
+		return dome_fail(err, E2BIG, "too many cgroup writes in one change");
+	struct dome_cg_change *c = &t->c[t->n];
+	c->dir = dir;
+	c->file = file;
+	strlcpy(c->value, value, sizeof c->value);
+	if (dome_cg_read(dir, file, c->old, sizeof c->old, err) < 0)
+		return -1;
+	t->n++;
+	return 0;
+}
+
+int dome_cg_txn_commit(struct dome_cg_txn *t, struct dome_error *err)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (dome_cg_write(t->c[i].dir, t->c[i].file, t->c[i].value, err) == 0)
+			continue;
+		bool restored = true;
+		struct dome_error e2;
+		for (size_t j = i; j-- > 0;)
+			if (dome_cg_write(t->c[j].dir, t->c[j].file, t->c[j].old, &e2) < 0) {
+				restored = false;
+				dome_error_hint(err, "restoring failed too: %s", e2.msg);
+			}
+		if (restored && i > 0)
+			dome_error_hint(err, "the values written before it were restored");
+		else if (restored)
+			dome_error_hint(err, "nothing was changed");
+		return -1;
+	}
+	return 0;
+}
