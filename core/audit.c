@@ -22,16 +22,15 @@ static const char SQL_INTENT[] =
 	"actor_pid, actor_start, action, target, params, reason, rollback_of, result) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 'pending')";
 
-static int write_intent(struct dome_ctx *ctx, struct dome_change *ch, struct dome_error *err)
+/* Insert the intent row inside the caller's write transaction. */
+static int insert_intent(struct dome_ctx *ctx, struct dome_change *ch, struct dome_error *err)
 {
 	const struct dome_actor *a = &ctx->actor;
 	__cleanup_free char *params =
 		ch->params ? json_dumps(ch->params, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (dome_store_begin(ctx->store, err) < 0)
-		return -1;
 	sqlite3_stmt *s = dome_store_stmt(ctx->store, SQL_INTENT, err);
 	if (!s)
-		goto fail;
+		return -1;
 	sqlite3_bind_int64(s, 1, dome_now_ms());
 	sqlite3_bind_int64(s, 2, a->uid);
 	sqlite3_bind_text(s, 3, a->user, -1, SQLITE_STATIC);
@@ -48,12 +47,20 @@ static int write_intent(struct dome_ctx *ctx, struct dome_change *ch, struct dom
 	dome_bind_text_or_null(s, 14, ctx->reason[0] ? ctx->reason : NULL);
 	dome_bind_int64_or_null(s, 15, ch->rollback_of != 0, ch->rollback_of);
 	if (dome_store_exec_stmt(ctx->store, s, "recording the change", err) < 0)
-		goto fail;
+		return -1;
 	ch->id = sqlite3_last_insert_rowid(dome_store_db(ctx->store));
+	return 0;
+}
+
+static int write_intent(struct dome_ctx *ctx, struct dome_change *ch, struct dome_error *err)
+{
+	if (dome_store_begin(ctx->store, err) < 0)
+		return -1;
+	if (insert_intent(ctx, ch, err) < 0) {
+		dome_store_rollback(ctx->store);
+		return -1;
+	}
 	return dome_store_commit(ctx->store, err);
-fail:
-	dome_store_rollback(ctx->store);
-	return -1;
 }
 
 /* The chained content of a record: every column but hash, in a fixed order,
@@ -102,17 +109,15 @@ static const char SQL_COMPLETE[] =
 static const char SQL_ROW_FOR_HASH[] = "SELECT " HASHED_COLUMNS " FROM changes WHERE id = ?1";
 static const char SQL_SET_HASH[] = "UPDATE changes SET hash = ?2 WHERE id = ?1";
 
-/* Complete a pending record and chain it. Runs in its own write transaction,
- * so the tail read and the append are atomic against other writers. */
-static int complete_record(struct dome_store *st, int64_t id, const char *result,
-			   const char *error, const char *before, const char *after,
-			   struct dome_error *err)
+/* Complete a pending record and append it to the chain, inside the caller's
+ * write transaction (so the tail read and the append are atomic). */
+static int chain_record(struct dome_store *st, int64_t id, const char *result,
+			const char *error, const char *before, const char *after,
+			struct dome_error *err)
 {
-	if (dome_store_begin(st, err) < 0)
-		return -1;
 	sqlite3_stmt *s = dome_store_stmt(st, SQL_TAIL, err);
 	if (!s)
-		goto fail;
+		return -1;
 	int64_t seq = 1;
 	char prev[65] = "";
 	if (sqlite3_step(s) == SQLITE_ROW) {
@@ -123,7 +128,7 @@ static int complete_record(struct dome_store *st, int64_t id, const char *result
 	sqlite3_reset(s);
 
 	if (!(s = dome_store_stmt(st, SQL_COMPLETE, err)))
-		goto fail;
+		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, dome_now_ms());
 	sqlite3_bind_text(s, 3, result, -1, SQLITE_STATIC);
@@ -133,30 +138,39 @@ static int complete_record(struct dome_store *st, int64_t id, const char *result
 	sqlite3_bind_int64(s, 7, seq);
 	dome_bind_text_or_null(s, 8, prev[0] ? prev : NULL);
 	if (dome_store_exec_stmt(st, s, "completing the change record", err) < 0)
-		goto fail;
+		return -1;
 
 	if (!(s = dome_store_stmt(st, SQL_ROW_FOR_HASH, err)))
-		goto fail;
+		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	char hash[65];
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		sqlite3_reset(s);
 		dome_store_fail(st, err, "reading the change record back");
-		goto fail;
+		return -1;
 	}
 	hash_row(s, 0, hash);
 	sqlite3_reset(s);
 
 	if (!(s = dome_store_stmt(st, SQL_SET_HASH, err)))
-		goto fail;
+		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
-	if (dome_store_exec_stmt(st, s, "sealing the change record", err) < 0)
-		goto fail;
+	return dome_store_exec_stmt(st, s, "sealing the change record", err);
+}
+
+/* Complete and chain a record in its own write transaction. */
+static int complete_record(struct dome_store *st, int64_t id, const char *result,
+			   const char *error, const char *before, const char *after,
+			   struct dome_error *err)
+{
+	if (dome_store_begin(st, err) < 0)
+		return -1;
+	if (chain_record(st, id, result, error, before, after, err) < 0) {
+		dome_store_rollback(st);
+		return -1;
+	}
 	return dome_store_commit(st, err);
-fail:
-	dome_store_rollback(st);
-	return -1;
 }
 
 static char *dump_or_null(json_t *j)
@@ -209,6 +223,32 @@ int dome_mutate(struct dome_ctx *ctx, struct dome_change *ch, dome_apply_fn appl
 	}
 	if (rc < 0)
 		*err = op_err;
+out:
+	change_release(ch);
+	return rc;
+}
+
+int dome_audit_record_in_tx(struct dome_ctx *ctx, struct dome_change *ch, const char *result,
+			    const char *error, struct dome_error *err)
+{
+	int rc = -1;
+	__cleanup_free char *before = NULL;
+	__cleanup_free char *after = NULL;
+	if (dome_check_writable(ctx, err) < 0)
+		goto out;
+	if (sqlite3_get_autocommit(dome_store_db(ctx->store))) {
+		dome_fail(err, 0, "internal: dome_audit_record_in_tx needs an open write transaction");
+		goto out;
+	}
+	if (strcmp(result, "ok") != 0 && strcmp(result, "failed") != 0) {
+		dome_invalid(err, "a recorded change is 'ok' or 'failed', not '%s'", result);
+		goto out;
+	}
+	before = dump_or_null(ch->before);
+	after = dump_or_null(ch->after);
+	if (insert_intent(ctx, ch, err) < 0)
+		goto out;
+	rc = chain_record(ctx->store, ch->id, result, error, before, after, err);
 out:
 	change_release(ch);
 	return rc;
@@ -291,18 +331,108 @@ int dome_audit_verify(struct dome_ctx *ctx, int64_t *checked, int64_t *bad_id, c
 	return 0;
 }
 
-/* One statement serves every filter combination: each filter is a bound
- * parameter that is NULL when unused, so the query is prepared once. */
-static const char SQL_HISTORY[] =
-	"SELECT id, started_at, ended_at, uid, user, sudo_user, login_uid, ssh_client, tty, host, "
-	"action, target, params, before, after, result, error, reason, rollback_of, hash "
-	"FROM changes WHERE (?1 IS NULL OR target = ?1) "
-	"AND (?2 IS NULL OR user = ?2 OR sudo_user = ?2) AND (?3 IS NULL OR action = ?3) "
-	"AND (?4 IS NULL OR started_at >= ?4) AND (?5 IS NULL OR started_at < ?5) "
+/* Every history page reads these columns, newest first. The walk follows one
+ * index in id order and stops after a page, so a page costs about the same on
+ * a million records as on ten; which index drives it is chosen from the
+ * filters (history_sql). The other filters are checked on each row walked:
+ * each is a bound parameter that is NULL (or 0) when unused. The indexes are
+ * named (INDEXED BY) so the plan does not depend on statistics. */
+#define HISTORY_SELECT                                                                        \
+	"SELECT id, started_at, ended_at, uid, user, sudo_user, login_uid, ssh_client, tty, "  \
+	"host, action, target, params, before, after, result, error, reason, rollback_of, hash " \
+	"FROM changes "
+#define HISTORY_FILTERS                                                                    \
+	" (?1 IS NULL OR target = ?1) AND (?2 IS NULL OR user = ?2 OR sudo_user = ?2) "     \
+	"AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR started_at >= ?4) "            \
+	"AND (?5 IS NULL OR started_at < ?5) "                                              \
 	"AND (?6 = 0 OR result IN ('failed','interrupted')) AND (?7 IS NULL OR id < ?7) "
-	"ORDER BY id DESC LIMIT ?8";
+#define HISTORY_PAGE "ORDER BY id DESC LIMIT ?8"
 
-static json_t *col_json(sqlite3_stmt *s, int i)
+static const char SQL_HISTORY_BY_ID[] =
+	HISTORY_SELECT "NOT INDEXED WHERE" HISTORY_FILTERS HISTORY_PAGE;
+static const char SQL_HISTORY_BY_TARGET[] =
+	HISTORY_SELECT "INDEXED BY changes_target WHERE target = ?1 AND" HISTORY_FILTERS
+	HISTORY_PAGE;
+static const char SQL_HISTORY_BY_ACTION[] =
+	HISTORY_SELECT "INDEXED BY changes_action WHERE action = ?3 AND" HISTORY_FILTERS
+	HISTORY_PAGE;
+/* The user or the user behind sudo: two index walks merged in id order. */
+static const char SQL_HISTORY_BY_ACTOR[] =
+	HISTORY_SELECT "INDEXED BY changes_user WHERE user = ?2 AND" HISTORY_FILTERS
+	"UNION ALL " HISTORY_SELECT "INDEXED BY changes_sudo_user WHERE sudo_user = ?2 AND "
+	"user <> ?2 AND" HISTORY_FILTERS HISTORY_PAGE;
+static const char SQL_HISTORY_BY_FAILED[] =
+	HISTORY_SELECT "INDEXED BY changes_failed WHERE result IN ('failed','interrupted') AND"
+	HISTORY_FILTERS HISTORY_PAGE;
+static const char SQL_HISTORY_BY_SINCE[] =
+	HISTORY_SELECT "INDEXED BY changes_started WHERE started_at >= ?4 AND" HISTORY_FILTERS
+	HISTORY_PAGE;
+
+static const char SQL_FIRST_SINCE[] =
+	"SELECT id FROM changes INDEXED BY changes_started WHERE started_at >= ?1 "
+	"ORDER BY started_at LIMIT 1";
+static const char SQL_LAST_ID[] = "SELECT max(id) FROM changes";
+
+/* How many records a recent --since window may hold and still be read
+ * through the time index (then sorted) rather than by walking ids. */
+#define HISTORY_NARROW_WINDOW 5000
+
+static int64_t query_int(struct dome_store *st, const char *sql, bool bind, int64_t arg,
+			 struct dome_error *err, int64_t missing)
+{
+	sqlite3_stmt *s = dome_store_stmt(st, sql, err);
+	if (!s)
+		return -1;
+	if (bind)
+		sqlite3_bind_int64(s, 1, arg);
+	int64_t v = missing;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return dome_store_fail(st, err, "reading the history");
+	return v;
+}
+
+/* A --since window is "narrow" when the records from its first one to the
+ * newest are few: ids grow with time, so that is (almost exactly) how many
+ * it holds. Either plan returns the same rows; this only picks the faster. */
+static int since_is_narrow(struct dome_store *st, int64_t since, bool *narrow,
+			   struct dome_error *err)
+{
+	int64_t first = query_int(st, SQL_FIRST_SINCE, true, since, err, INT64_MAX);
+	if (first < 0)
+		return -1;
+	int64_t last = query_int(st, SQL_LAST_ID, false, 0, err, 0);
+	if (last < 0)
+		return -1;
+	*narrow = first == INT64_MAX || last - first < HISTORY_NARROW_WINDOW;
+	return 0;
+}
+
+static const char *history_sql(struct dome_store *st, const struct dome_history_filter *f,
+			       struct dome_error *err)
+{
+	if (f->target)
+		return SQL_HISTORY_BY_TARGET;
+	if (f->action)
+		return SQL_HISTORY_BY_ACTION;
+	if (f->actor)
+		return SQL_HISTORY_BY_ACTOR;
+	if (f->failed_only)
+		return SQL_HISTORY_BY_FAILED;
+	if (f->since_ms != 0) {
+		bool narrow;
+		if (since_is_narrow(st, f->since_ms, &narrow, err) < 0)
+			return NULL;
+		if (narrow)
+			return SQL_HISTORY_BY_SINCE;
+	}
+	return SQL_HISTORY_BY_ID;
+}
+
+json_t *dome_column_json(sqlite3_stmt *s, int i, bool embedded)
 {
 	switch (sqlite3_column_type(s, i)) {
 	case SQLITE_NULL:
@@ -310,22 +440,25 @@ static json_t *col_json(sqlite3_stmt *s, int i)
 	case SQLITE_INTEGER:
 		return json_integer(sqlite3_column_int64(s, i));
 	default:
-		return json_string((const char *)sqlite3_column_text(s, i));
+		break;
 	}
-}
-
-static json_t *col_embedded_json(sqlite3_stmt *s, int i)
-{
-	if (sqlite3_column_type(s, i) == SQLITE_NULL)
-		return json_null();
-	json_t *j = json_loads((const char *)sqlite3_column_text(s, i), JSON_DECODE_ANY, NULL);
-	return j ? j : col_json(s, i);
+	const char *text = (const char *)sqlite3_column_text(s, i);
+	if (embedded) {
+		/* Stored by dome as JSON; shown as text if it no longer parses. */
+		json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+		if (j)
+			return j;
+	}
+	return json_string(text);
 }
 
 int dome_audit_history(struct dome_ctx *ctx, const struct dome_history_filter *f, json_t **out,
 		       struct dome_error *err)
 {
-	sqlite3_stmt *s = dome_store_stmt(ctx->store, SQL_HISTORY, err);
+	const char *sql = history_sql(ctx->store, f, err);
+	if (!sql)
+		return -1;
+	sqlite3_stmt *s = dome_store_stmt(ctx->store, sql, err);
 	if (!s)
 		return -1;
 	dome_bind_text_or_null(s, 1, f->target);
@@ -345,11 +478,8 @@ int dome_audit_history(struct dome_ctx *ctx, const struct dome_history_filter *f
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		json_t *row = json_object();
-		for (int i = 0; i < (int)DOME_ARRAY_SIZE(names); i++) {
-			bool embedded = i >= 12 && i <= 14;
-			json_object_set_new(row, names[i],
-					    embedded ? col_embedded_json(s, i) : col_json(s, i));
-		}
+		for (int i = 0; i < (int)DOME_ARRAY_SIZE(names); i++)
+			json_object_set_new(row, names[i], dome_column_json(s, i, i >= 12 && i <= 14));
 		json_array_append_new(rows, row);
 	}
 	sqlite3_reset(s);

@@ -40,6 +40,14 @@ int dome_check_writable(const struct dome_ctx *ctx, struct dome_error *err);
 int dome_mutate(struct dome_ctx *ctx, struct dome_change *ch, dome_apply_fn apply, void *arg,
 		struct dome_error *err);
 
+/* Bulk path for benchmarks and imports: record one finished change (result
+ * "ok" or "failed") inside the caller's write transaction
+ * (dome_store_begin ... dome_store_commit), inserted and chained exactly as
+ * dome_mutate does. Not for operations: nothing is committed before the
+ * work, so a crash would leave no trace. Releases the change's JSON. */
+int dome_audit_record_in_tx(struct dome_ctx *ctx, struct dome_change *ch, const char *result,
+			    const char *error, struct dome_error *err);
+
 /* Complete, as 'interrupted', every pending record whose process is gone. */
 int dome_audit_close_interrupted(struct dome_ctx *ctx, struct dome_error *err);
 
@@ -58,8 +66,15 @@ struct dome_history_filter {
 	int limit;
 };
 
-/* History rows newest first as a JSON array of records. */
+/* History rows newest first as a JSON array of records, each an object with
+ * the `changes` columns: id, started_at, ended_at, uid, user, sudo_user,
+ * login_uid, ssh_client, tty, host, action, target, params, before, after,
+ * result, error, reason, rollback_of, hash (params/before/after as JSON). */
 int dome_audit_history(struct dome_ctx *ctx, const struct dome_history_filter *f, json_t **out,
 		       struct dome_error *err);
+
+/* Column i of a row as JSON: null, integer or string; `embedded` columns
+ * hold JSON text and are parsed (kept as a string if they do not parse). */
+json_t *dome_column_json(sqlite3_stmt *s, int i, bool embedded);
 
 #endif
