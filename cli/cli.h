@@ -15,6 +15,7 @@ struct cli {
 	struct dome_open_opts opts;
 	struct dome_ctx *ctx;      /* opened on first use by cli_ctx() */
 	const struct cli_verb *verb;
+	const char *theme;         /* --theme for the console, NULL: config */
 };
 
 struct cli_verb {
@@ -66,5 +67,8 @@ int verb_image(struct cli *cli, int argc, char **argv);
 int verb_history(struct cli *cli, int argc, char **argv);
 int verb_report(struct cli *cli, int argc, char **argv);
 int verb_not_implemented(struct cli *cli, int argc, char **argv);
+/* the console (verbs_console.c) */
+int cli_open_console(struct cli *cli, bool wall);
+int verb_wall(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -47,6 +47,7 @@ static const struct cli_verb verbs[] = {
 	  "  TIME is as for 'dome history': 2026-11-24 10:00, -2h, now, ...\n"
 	  "  The timeline merges changes (with their actors) and container events\n"
 	  "  (started, stopped, exited, crashed, oom_kill, limit_hit), oldest first.\n" },
+	{ "wall", verb_wall, "[--theme NAME]", "view-only console for wall screens", NULL },
 	{ "doctor", verb_not_implemented, "[--dry-run]", "find and repair leftovers", NULL },
 };
 
@@ -68,6 +69,8 @@ static void print_help(void)
 	       "  -c, --config FILE   config file (default %s/dome/dome.conf, or DOME_CONFIG)\n"
 	       "      --readonly      change nothing (forced for users other than root)\n"
 	       "      --reason TEXT   reason recorded with every change of this run\n"
+	       "      --theme NAME    console colour theme (default, light, monochrome,\n"
+	       "                      high-contrast, or a file in ~/.config/dome/themes)\n"
 	       "  -h, --help          show this help and exit\n"
 	       "  -V, --version       show the version and exit\n\nVerbs:\n",
 	       DOME_SYSCONFDIR);
@@ -129,12 +132,10 @@ int cli_parse(struct cli *cli, int argc, char **argv, const char *shortopts,
 
 static int open_console(struct cli *cli)
 {
-	(void)cli;
-	fputs("dome: the console is not built yet; use a verb (dome --help)\n", stderr);
-	return EXIT_USAGE;
+	return cli_open_console(cli, false);
 }
 
-enum { OPT_READONLY = 1000, OPT_REASON };
+enum { OPT_READONLY = 1000, OPT_REASON, OPT_THEME };
 
 int main(int argc, char **argv)
 {
@@ -148,6 +149,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "readonly", no_argument, NULL, OPT_READONLY },
 		{ "reason", required_argument, NULL, OPT_REASON },
+		{ "theme", required_argument, NULL, OPT_THEME },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -160,6 +162,7 @@ int main(int argc, char **argv)
 		case 'c': cli.opts.config_path = optarg; break;
 		case OPT_READONLY: cli.opts.readonly = true; break;
 		case OPT_REASON: cli.opts.reason = optarg; break;
+		case OPT_THEME: cli.theme = optarg; break;
 		case 'h': print_help(); return EXIT_OK;
 		case 'V': printf("dome %s\n", PACKAGE_VERSION); return EXIT_OK;
 		case ':': return cli_usage(&cli, "option '%s' needs a value", argv[optind - 1]);
