@@ -66,6 +66,7 @@ int verb_logs(struct cli *cli, int argc, char **argv);
 int verb_image(struct cli *cli, int argc, char **argv);
 int verb_history(struct cli *cli, int argc, char **argv);
 int verb_report(struct cli *cli, int argc, char **argv);
+int verb_net(struct cli *cli, int argc, char **argv);
 int verb_not_implemented(struct cli *cli, int argc, char **argv);
 /* the console (verbs_console.c) */
 int cli_open_console(struct cli *cli, bool wall);

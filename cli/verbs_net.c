@@ -1,0 +1,115 @@
+/* `dome net`: the bridge, the subnet and the addresses in use. */
+#include "cli.h"
+#include "cleanup.h"
+#include "net.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int on_net_opt(int opt, const char *arg, void *data)
+{
+	(void)arg;
+	if (opt == 'j') {
+		*(bool *)data = true;
+		return 0;
+	}
+	return EXIT_USAGE;
+}
+
+static json_t *net_json(const struct dome_config *cfg, const struct dome_subnet *sn,
+			const struct dome_bridge_status *bs, const struct dome_lease *leases,
+			size_t n)
+{
+	char cidr[20], gw[16], first[16], last[16];
+	dome_subnet_format(sn, cidr);
+	dome_ipv4_format(sn->gateway, gw);
+	dome_ipv4_format(sn->first, first);
+	dome_ipv4_format(sn->last, last);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		char a[16];
+		dome_ipv4_format(leases[i].address, a);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:I}", "address", a,
+						     "container", leases[i].container, "static",
+						     leases[i].is_static, "leased_at",
+						     (json_int_t)leases[i].leased_at));
+	}
+	return json_pack("{s:s, s:{s:b, s:b, s:b, s:s}, s:s, s:s, s:s, s:s, s:I, s:b, s:o}",
+			 "bridge", cfg->bridge, "bridge_status", "present", bs->present, "up",
+			 bs->up, "is_bridge", bs->is_bridge, "addresses", bs->addresses,
+			 "subnet", cidr, "gateway", gw, "first", first, "last", last,
+			 "addresses_total", (json_int_t)dome_subnet_size(sn), "nat", cfg->nat,
+			 "leases", arr);
+}
+
+static void print_bridge(const struct dome_config *cfg, const struct dome_bridge_status *bs)
+{
+	if (!bs->present)
+		printf("Bridge:    %s (not created yet: made when a bridged container starts)\n",
+		       cfg->bridge);
+	else if (!bs->is_bridge)
+		printf("Bridge:    %s (an interface of another kind has this name!)\n", cfg->bridge);
+	else
+		printf("Bridge:    %s (%s, %s)\n", cfg->bridge, bs->up ? "up" : "down",
+		       bs->addresses[0] ? bs->addresses : "no IPv4 address");
+}
+
+static void print_net(const struct dome_config *cfg, const struct dome_subnet *sn,
+		      const struct dome_bridge_status *bs, const struct dome_lease *leases,
+		      size_t n)
+{
+	char cidr[20], gw[16], first[16], last[16];
+	dome_subnet_format(sn, cidr);
+	dome_ipv4_format(sn->gateway, gw);
+	dome_ipv4_format(sn->first, first);
+	dome_ipv4_format(sn->last, last);
+	print_bridge(cfg, bs);
+	printf("Subnet:    %s\nGateway:   %s\n", cidr, gw);
+	printf("Range:     %s - %s (%u addresses, %zu leased)\n", first, last,
+	       dome_subnet_size(sn), n);
+	printf("NAT:       %s\n", cfg->nat ? "on (not applied: outbound NAT is not implemented yet)"
+					    : "off");
+	if (n == 0) {
+		printf("\nNo addresses in use.\n");
+		return;
+	}
+	printf("\n%-15s %-20s %-7s %s\n", "ADDRESS", "CONTAINER", "KIND", "SINCE");
+	for (size_t i = 0; i < n; i++) {
+		char a[16], since[32];
+		dome_ipv4_format(leases[i].address, a);
+		cli_format_time(leases[i].leased_at, since, sizeof since);
+		printf("%-15s %-20.20s %-7s %s\n", a, leases[i].container,
+		       leases[i].is_static ? "static" : "leased", since);
+	}
+}
+
+int verb_net(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
+	bool json = false;
+	int status;
+	if (cli_parse(cli, argc, argv, "", opts, on_net_opt, &json, &status))
+		return status;
+	if (optind < argc)
+		return cli_usage(cli, "changing network settings is not supported by this verb; "
+				      "set bridge and subnet in the [network] section of dome.conf "
+				      "while no bridged container runs");
+	struct dome_error err;
+	struct dome_ctx *ctx = cli_ctx(cli, &err);
+	if (!ctx)
+		return cli_fail(&err);
+	struct dome_subnet sn;
+	if (dome_subnet_parse(ctx->cfg.subnet, &sn, &err) < 0)
+		return cli_fail(&err);
+	struct dome_bridge_status bs;
+	if (dome_net_bridge_status(ctx->cfg.bridge, &bs, &err) < 0)
+		return cli_fail(&err);
+	__cleanup_free struct dome_lease *leases = NULL;
+	size_t n;
+	if (dome_net_leases(ctx, &leases, &n, &err) < 0)
+		return cli_fail(&err);
+	if (json)
+		return cli_print_json(net_json(&ctx->cfg, &sn, &bs, leases, n));
+	print_net(&ctx->cfg, &sn, &bs, leases, n);
+	return EXIT_OK;
+}
