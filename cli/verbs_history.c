@@ -519,7 +519,7 @@ static void put_safe(const char *s, bool markdown)
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f)
 			putchar('?');
-		else if (markdown && strchr("\\`*_[]<>|#", *p))
+		else if (markdown && strchr("\\`*_[]<|#", *p))
 			printf("\\%c", *p);
 		else
 			putchar(*p);
