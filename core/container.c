@@ -469,6 +469,42 @@ int dome_container_set(struct dome_ctx *ctx, const char *name, char *const *assi
 
 /* ------------------------------------------------------------------ exec */
 
+/* Inside every namespace of the container: drop capabilities and run argv,
+ * searching PATH for a bare command name. Reports a failure on `report`. */
+static __attribute__((noreturn)) void exec_inside(char *const argv[], int report)
+{
+	static const char path_dirs[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	char termvar[64] = "TERM=xterm";
+	const char *term = getenv("TERM");
+	if (term && strlen(term) < 40 && !strchr(term, '/'))
+		snprintf(termvar, sizeof termvar, "TERM=%s", term);
+	char *const envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			       termvar, "HOME=/root", "container=dome", NULL };
+	int32_t e[2] = { 3, 0 };
+	if (chdir("/") < 0 || dome_runtime_drop_caps() < 0) {
+		e[0] = 2;
+		e[1] = errno;
+	} else if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, envp);
+		e[1] = errno;
+	} else {
+		e[1] = ENOENT;
+		char dirs[sizeof path_dirs], *save = NULL;
+		memcpy(dirs, path_dirs, sizeof dirs);
+		for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+			char full[PATH_MAX];
+			if (dome_pathf(full, sizeof full, "%s/%s", d, argv[0]) < 0)
+				continue;
+			execve(full, argv, envp);
+			if (errno != ENOENT)
+				e[1] = errno;
+		}
+	}
+	if (write(report, e, sizeof e) < 0)
+		_exit(127);
+	_exit(127);
+}
+
 int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv[], int *status,
 			struct dome_error *err)
 {
@@ -505,32 +541,36 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 		}
 	}
 	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c.name, err);
+	/* The innermost process reports a failed exec through this pipe, so a
+	 * command's own exit status 127 is never mistaken for dome's failure. */
+	int report[2] = { -1, -1 };
+	if (cg && pipe2(report, O_CLOEXEC) < 0) {
+		dome_cgroup_free(cg);
+		cg = NULL;
+		dome_fail(err, errno, "cannot create a pipe");
+	}
 	pid_t pid = cg ? fork() : -1;
 	if (pid == 0) {
+		close(report[0]);
 		struct dome_error ignored;
+		int failed_step = 0;
 		if (dome_cgroup_attach(cg, getpid(), &ignored) < 0)
-			_exit(126);
-		for (size_t i = 0; i < DOME_ARRAY_SIZE(kinds); i++) {
-			/* host-mode containers share the host netns: joining it is fine */
+			failed_step = 1;
+		/* host-mode containers share the host netns: joining it is fine */
+		for (size_t i = 0; !failed_step && i < DOME_ARRAY_SIZE(kinds); i++)
 			if (setns(fds[i], 0) < 0)
+				failed_step = 2;
+		if (failed_step) {
+			int32_t e[2] = { failed_step, errno };
+			if (write(report[1], e, sizeof e) < 0)
 				_exit(126);
+			_exit(126);
 		}
 		/* setns(pid) applies to children: fork once more to be inside. */
 		pid_t inner = fork();
-		if (inner == 0) {
-			char *const envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-					       "TERM=xterm", "HOME=/root", "container=dome", NULL };
-			const char *term = getenv("TERM");
-			char termvar[64];
-			if (term && strlen(term) < 40) {
-				snprintf(termvar, sizeof termvar, "TERM=%s", term);
-				((char **)envp)[1] = termvar;
-			}
-			if (chdir("/") < 0 || dome_runtime_drop_caps() < 0)
-				_exit(126);
-			execve(argv[0], argv, envp);
-			_exit(127);
-		}
+		if (inner == 0)
+			exec_inside(argv, report[1]);
+		close(report[1]);
 		int ws = 0;
 		while (inner > 0 && waitpid(inner, &ws, 0) < 0 && errno == EINTR)
 			;
@@ -540,16 +580,28 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 	for (size_t i = 0; i < DOME_ARRAY_SIZE(kinds); i++)
 		close(fds[i]);
 	dome_cgroup_free(cg);
-	if (pid < 0)
+	if (report[1] >= 0)
+		close(report[1]);
+	if (pid < 0) {
+		if (report[0] >= 0)
+			close(report[0]);
 		return cg ? dome_fail(err, saved, "cannot fork") : -1;
+	}
+	int32_t e[2] = { 0, 0 };
+	ssize_t got = read(report[0], e, sizeof e);
+	close(report[0]);
 	int ws;
 	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 		;
 	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-	if (*status == 126)
-		return dome_fail(err, 0, "cannot enter container '%s'", name);
-	if (*status == 127)
-		return dome_fail(err, ENOENT, "cannot run %s in container '%s'", argv[0], name);
+	if (got == (ssize_t)sizeof e) {
+		static const char *const steps[] = { "", "joining its cgroup", "joining its namespaces",
+						     "running the command" };
+		if (e[0] == 3)
+			return dome_fail(err, e[1], "cannot run %s in container '%s'", argv[0], name);
+		return dome_fail(err, e[1], "cannot enter container '%s' while %s", name,
+				 steps[e[0] & 3]);
+	}
 	return 0;
 }
 

@@ -1,0 +1,144 @@
+#!/bin/bash
+# The container engine on the real kernel, through the CLI as a user drives it:
+# namespaces, hostname, overlay, limits (memory OOM, pids, cpu quota, live set),
+# freeze, console log, monitor survival, init death, stop leaving nothing, and
+# failed starts leaving nothing. Own state root, cgroup prefix and names;
+# everything made is removed on exit, also on failure.
+. "${DOME_SRCDIR:-.}/tests/lib.sh"
+[ "$(id -u)" = 0 ] || { echo "# needs root"; exit 77; }
+
+export DOME_CONFIG=/dev/null
+export DOME_ROOT="$TEST_ROOT/state"
+export DOME_CGROUP_PREFIX="dome-it-$$"
+[ -x "$DOME" ] || { echo "# no dome binary at $DOME"; exit 99; }
+d() { "$DOME" "$@"; }
+# Alive and not a zombie waiting for its (re)parent to reap it.
+alive() { [ -n "$1" ] && [ -r "/proc/$1/status" ] && ! grep -q '^State:.*Z' "/proc/$1/status"; }
+C1="eng$$"
+
+cleanup() {
+	for c in $(d ls --json 2>/dev/null | sed -n 's/.*"name": "\(.*\)".*/\1/p'); do
+		d destroy --force "$c" >/dev/null 2>&1
+	done
+	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+		[ -d "$h$DOME_CGROUP_PREFIX" ] || continue
+		find "$h$DOME_CGROUP_PREFIX" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	rm -rf "$TEST_ROOT"
+}
+trap cleanup EXIT
+
+cg_file() { # controller file -> value (v1 or v2 path)
+	for f in "/sys/fs/cgroup/$1/$DOME_CGROUP_PREFIX/$C1/$2" "/sys/fs/cgroup/$DOME_CGROUP_PREFIX/$C1/$3"; do
+		[ -n "$f" ] && [ -f "$f" ] && { cat "$f"; return; }
+	done
+	echo "missing"
+}
+json_field() { sed -n "s/.*\"$1\": \\(\"\\?[^,\"]*\"\\?\\).*/\\1/p" | head -1 | tr -d '"'; }
+
+expect_status 0 "create a container" -- d create "$C1" --net none --memory 64M
+expect_status 0 "start it" -- d start "$C1"
+info=$(d info "$C1" --json)
+pid=$(echo "$info" | json_field pid)
+[ "$(echo "$info" | json_field state)" = running ] && ok "it is running" || not_ok "it is running"
+
+# PID namespace: init is pid 1 inside; host processes are invisible.
+out=$(d exec "$C1" -- /bin/ps -o pid,comm)
+echo "$out" | grep -qE '^ *1 init' && ok "init is pid 1 inside" || { not_ok "init is pid 1 inside"; echo "$out"; }
+n=$(echo "$out" | grep -c '^ *[0-9]')
+[ "$n" -le 3 ] && ok "host processes are invisible ($n processes seen)" || not_ok "host processes invisible ($n seen)"
+[ "$(d exec "$C1" -- /bin/hostname)" = "$C1" ] && ok "hostname is the container name" || not_ok "hostname"
+
+# Overlay: a write inside lands in the upper dir; the image is unchanged.
+d exec "$C1" -- /bin/sh -c 'echo overlay-proof > /etc/proof'
+[ "$(cat "$DOME_ROOT/containers/$C1/upper/etc/proof" 2>/dev/null)" = overlay-proof ] && ok "write lands in the upper dir" || not_ok "write lands in the upper dir"
+[ ! -e "$DOME_ROOT/images/busybox/etc/proof" ] && ok "image unchanged" || not_ok "image unchanged"
+grep -q "$DOME_ROOT" /proc/self/mountinfo && not_ok "no container mount visible on the host" || ok "no container mount visible on the host"
+
+# Capabilities: the bounding set is reduced, inside init and in exec.
+capi=$(awk '/CapBnd/ {print $2}' /proc/$pid/status)
+cape=$(d exec "$C1" -- /bin/grep CapBnd /proc/self/status | awk '{print $2}')
+[ "$capi" != 000001ffffffffff ] && [ "$capi" = "$cape" ] && ok "capabilities reduced ($capi)" || not_ok "capabilities reduced (init $capi exec $cape)"
+d exec "$C1" -- /bin/mount -t tmpfs none /mnt 2>/dev/null && not_ok "cannot mount inside" || ok "cannot mount inside"
+
+# Memory limit: an allocation past it is OOM-killed, and reported.
+[ "$(cg_file memory memory.limit_in_bytes memory.max)" = 67108864 ] && ok "memory limit in the cgroup" || not_ok "memory limit in the cgroup"
+# busybox tail buffers /dev/zero forever looking for a newline: anonymous memory.
+d exec "$C1" -- tail /dev/zero >/dev/null 2>&1
+st=$?
+[ "$st" = 137 ] && ok "allocation past the limit is killed (status $st)" || not_ok "allocation past the limit is killed (status $st)"
+oom=$(cg_file memory memory.oom_control memory.events | awk '/oom_kill / {print $2}')
+[ "${oom:-0}" -ge 1 ] && ok "the kernel counted an OOM kill" || not_ok "the kernel counted an OOM kill"
+
+# Live set: the cgroup files change at once; stored for the next start.
+expect_status 0 "set memory, cpus, pids live" -- d set "$C1" memory=128M cpus=0.5 pids=8
+[ "$(cg_file memory memory.limit_in_bytes memory.max)" = 134217728 ] && ok "live memory change" || not_ok "live memory change"
+q=$(cg_file cpu cpu.cfs_quota_us cpu.max)
+case "$q" in 50000|"50000 100000") ok "cpu quota visible ($q)";; *) not_ok "cpu quota visible ($q)";; esac
+[ "$(cg_file pids pids.max pids.max)" = 8 ] && ok "pids limit in the cgroup" || not_ok "pids limit in the cgroup"
+out=$(d exec "$C1" -- /bin/sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do /bin/sleep 5 & done; wait' 2>&1)
+echo "$out" | grep -qi "fork\|resource" && ok "forks past the pids limit fail" || { not_ok "forks past the pids limit fail"; echo "$out" | head -3; }
+expect_status 2 "a bad value is refused" -- d set "$C1" memory=lots
+[ "$(cg_file memory memory.limit_in_bytes memory.max)" = 134217728 ] && ok "refused set changed nothing" || not_ok "refused set changed nothing"
+expect_status 0 "unset limits" -- d set "$C1" pids=max cpus=max
+
+# Freeze stops progress; unfreeze resumes it.
+d exec "$C1" -- /bin/sh -c 'while true; do echo x >> /tmp/ticks; usleep 50000; done' &
+execpid=$!
+sleep 0.5
+expect_status 0 "freeze" -- d freeze "$C1"
+a=$(wc -l < "$DOME_ROOT/containers/$C1/upper/tmp/ticks"); sleep 0.6
+b=$(wc -l < "$DOME_ROOT/containers/$C1/upper/tmp/ticks")
+[ "$a" = "$b" ] && ok "no progress while frozen" || not_ok "no progress while frozen ($a -> $b)"
+[ "$(d info "$C1" --json | json_field state)" = frozen ] && ok "state is frozen" || not_ok "state is frozen"
+expect_status 0 "unfreeze" -- d unfreeze "$C1"
+sleep 0.6
+c=$(wc -l < "$DOME_ROOT/containers/$C1/upper/tmp/ticks")
+[ "$c" -gt "$b" ] && ok "progress after unfreeze" || not_ok "progress after unfreeze ($b -> $c)"
+kill $execpid 2>/dev/null; wait $execpid 2>/dev/null
+
+# Console log and the monitor that outlives the CLI.
+d logs "$C1" > "$TEST_ROOT/log"
+expect_grep "$TEST_ROOT/log" "container $C1 up" "console log captured"
+mon=$(d info "$C1" --json | json_field monitor_pid)
+[ -n "$mon" ] && alive "$mon" && ok "monitor outlives the CLI" || not_ok "monitor outlives the CLI"
+
+# Stop leaves no process, cgroup or mount behind.
+expect_status 0 "stop" -- d stop "$C1" --timeout 10
+alive "$pid" && not_ok "init is gone" || ok "init is gone"
+alive "$mon" && not_ok "monitor is gone" || ok "monitor is gone"
+left=$(find /sys/fs/cgroup -maxdepth 3 -path "*$DOME_CGROUP_PREFIX/$C1" 2>/dev/null)
+[ -z "$left" ] && ok "no cgroup left" || not_ok "no cgroup left: $left"
+info=$(d info "$C1" --json)
+[ "$(echo "$info" | json_field state)" = stopped ] && [ "$(echo "$info" | json_field exit_code)" = 0 ] && ok "stopped with exit status 0" || { not_ok "stopped with exit status 0"; echo "$info"; }
+[ "$(cat "$DOME_ROOT/containers/$C1/upper/etc/proof")" = overlay-proof ] && ok "files survive a stop" || not_ok "files survive a stop"
+
+# Init dying on its own is seen: stopped, with its exit signal.
+expect_status 0 "start again" -- d start "$C1"
+pid=$(d info "$C1" --json | json_field pid)
+kill -9 "$pid"
+for i in $(seq 1 50); do [ "$(d info "$C1" --json | json_field state)" = stopped ] && break; sleep 0.1; done
+info=$(d info "$C1" --json)
+[ "$(echo "$info" | json_field state)" = stopped ] && [ "$(echo "$info" | json_field exit_signal)" = 9 ] && ok "killed init seen as stopped by signal 9" || { not_ok "killed init seen as stopped by signal 9"; echo "$info"; }
+
+# Failed starts leave nothing behind.
+expect_status 1 "create from a missing image fails" -- d create "x$C1" --image nosuch
+[ -z "$(d ls --json | grep "x$C1")" ] && ok "no row for the failed create" || not_ok "no row for the failed create"
+expect_status 0 "set an impossible cpuset" -- d set "$C1" cpuset=1000
+expect_status 1 "start with an impossible limit fails" -- d start "$C1"
+expect_grep "$TEST_ROOT/err" "cpuset" "the failure names the refused limit"
+[ "$(d info "$C1" --json | json_field state)" = stopped ] && ok "still stopped after the failed start" || not_ok "still stopped after the failed start"
+left=$(find /sys/fs/cgroup -maxdepth 3 -path "*$DOME_CGROUP_PREFIX/$C1" 2>/dev/null)
+[ -z "$left" ] && ok "failed start left no cgroup" || not_ok "failed start left no cgroup: $left"
+pgrep -f "__monitor $DOME_ROOT " >/dev/null && not_ok "failed start left no monitor" || ok "failed start left no monitor"
+
+expect_status 1 "exec in a stopped container fails" -- d exec "$C1" -- true
+expect_status 0 "reset the cpuset" -- d set "$C1" cpuset=all
+expect_status 0 "start for exec checks" -- d start "$C1"
+expect_status 1 "exec of a missing command fails as dome's error" -- d exec "$C1" -- nosuch
+expect_grep "$TEST_ROOT/err" "cannot run nosuch" "the error names the command"
+expect_status 3 "a command's own exit status passes through" -- d exec "$C1" -- sh -c 'exit 3'
+expect_status 1 "destroy refuses a running container" -- d destroy "$C1"
+expect_status 0 "destroy --force" -- d destroy --force "$C1"
+[ ! -e "$DOME_ROOT/containers/$C1" ] && ok "destroy removed the files" || not_ok "destroy removed the files"
+finish
