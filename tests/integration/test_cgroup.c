@@ -376,6 +376,43 @@ static void test_memory_limit_enforced(void **state)
 	kill_and_destroy(cg);
 }
 
+/* Touch 16 MiB, say so through the shared flag, and wait to be killed. */
+static void hold_memory(void *arg)
+{
+	volatile int *done = arg;
+	size_t size = 16u << 20;
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(101);
+	memset(p, 1, size);
+	*done = 1;
+	for (;;)
+		pause();
+}
+
+static void test_memory_figures(void **state)
+{
+	(void)state;
+	struct dome_error err;
+	struct dome_cgroup *cg = make("memfig");
+	volatile int *done = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(done != MAP_FAILED);
+	spawn_in(cg, hold_memory, (void *)done);
+	for (int i = 0; i < 5000 && !*done; i++)
+		sleep_ms(1);
+	assert_true(*done);
+	struct dome_cgroup_stats st;
+	assert_int_equal(dome_cgroup_stats(cg, &st, &err), 0);
+	/* Pages touched after joining are charged to the container. */
+	assert_true(st.memory_current >= (16u << 20));
+	assert_true(st.memory_limit == DOME_UNLIMITED);
+	assert_int_equal(st.pids_current, 1);
+	kill_and_destroy(cg);
+	reap();
+	munmap((void *)done, 4096);
+}
+
 /* Fork until the kernel says no; the exit status is how many worked. */
 static void fork_many(void *arg)
 {
@@ -455,6 +492,11 @@ static void test_freeze_and_thaw(void **state)
 	for (int i = 0; i < 1000 && *counter == at_freeze; i++)
 		sleep_ms(1);
 	assert_true(*counter > at_freeze); /* and progress again after thaw */
+	/* The counting shows in the figures as CPU time. */
+	assert_int_equal(dome_cgroup_stats(cg, &st, &err), 0);
+	assert_true(st.cpu_usec > 0);
+	assert_int_equal(st.pids_current, 1);
+	assert_false(st.frozen);
 
 	kill_and_destroy(cg);
 	int status;
@@ -616,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_limits_read_back),
 		cmocka_unit_test(test_refused_value_restores),
 		cmocka_unit_test(test_memory_limit_enforced),
+		cmocka_unit_test(test_memory_figures),
 		cmocka_unit_test(test_pids_limit_enforced),
 		cmocka_unit_test(test_freeze_and_thaw),
 		cmocka_unit_test(test_kill_all),
