@@ -65,7 +65,7 @@ int verb_ls(struct cli *cli, int argc, char **argv)
 		snprintf(pid, sizeof pid, c->pid ? "%lld" : "-", (long long)c->pid);
 		limit_cell(c, mem, sizeof mem);
 		printf("%-20.20s %-8s %7s %-15s %7s %-9.9s %s\n", c->name, c->state, pid,
-		       c->ipv4_static[0] ? c->ipv4_static : "-", mem, c->image,
+		       c->ipv4[0] ? c->ipv4 : "-", mem, c->image,
 		       c->autostart ? "yes" : "no");
 	}
 	return EXIT_OK;
@@ -118,7 +118,8 @@ int verb_info(struct cli *cli, int argc, char **argv)
 		else
 			printf("Last exit:   status %d\n", c.exit_code);
 	}
-	printf("Network:     %s%s%s\n", c.net_mode, c.ipv4_static[0] ? " " : "", c.ipv4_static);
+	printf("Network:     %s%s%s%s\n", c.net_mode, c.ipv4[0] ? " " : "", c.ipv4,
+	       c.ipv4_static[0] ? " (static)" : "");
 	printf("Autostart:   %s (order %d, delay %ds)\n", c.autostart ? "yes" : "no",
 	       c.autostart_order, c.autostart_delay);
 	printf("Limits:\n");

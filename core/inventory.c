@@ -2,6 +2,7 @@
 #include "cleanup.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,8 @@ void dome_limits_init(struct dome_limits *l)
 	"c.monitor_pid, c.monitor_start, c.created_at, c.started_at, c.stopped_at, "        \
 	"c.exit_code, c.exit_signal, c.oom_kills, c.autostart, c.autostart_order, "         \
 	"c.autostart_delay, l.memory, l.memory_swap, l.cpu_weight, l.cpu_millis, l.pids, "  \
-	"l.cpuset FROM containers c LEFT JOIN limits l ON l.container_id = c.id"
+	"l.cpuset, ls.address FROM containers c LEFT JOIN limits l ON l.container_id = c.id " \
+	"LEFT JOIN leases ls ON ls.container_id = c.id"
 
 static const char SQL_LIST[] = "SELECT " CONTAINER_COLUMNS " ORDER BY c.name";
 static const char SQL_FIND[] = "SELECT " CONTAINER_COLUMNS " WHERE c.name = ?1";
@@ -66,6 +68,10 @@ static void read_container(sqlite3_stmt *s, struct dome_container *c)
 	c->limits.cpu_millis = (uint32_t)col_i64(s, 22);
 	c->limits.pids = (uint64_t)col_i64(s, 23);
 	col_text(s, 24, c->limits.cpuset, sizeof c->limits.cpuset);
+	uint32_t a = (uint32_t)col_i64(s, 25);
+	if (a)
+		snprintf(c->ipv4, sizeof c->ipv4, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
+			 (a >> 8) & 255, a & 255);
 }
 
 int dome_inv_list(struct dome_store *st, struct dome_container **out, size_t *n,
@@ -383,7 +389,7 @@ json_t *dome_container_json(const struct dome_container *c)
 	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:i, s:i, s:s}",
 			      "name", c->name, "state", c->state, "image", c->image,
 			      "pid", c->pid ? json_integer(c->pid) : json_null(),
-			      "ipv4", c->ipv4_static[0] ? json_string(c->ipv4_static) : json_null(),
+			      "ipv4", c->ipv4[0] ? json_string(c->ipv4) : json_null(),
 			      "autostart", c->autostart, "autostart_order", c->autostart_order,
 			      "autostart_delay", c->autostart_delay, "net_mode", c->net_mode);
 	if (!o)
@@ -396,6 +402,8 @@ json_t *dome_container_json(const struct dome_container *c)
 	json_object_set_new(o, "exit_signal",
 			    c->has_exit && c->exit_signal ? json_integer(c->exit_signal) : json_null());
 	json_object_set_new(o, "oom_kills", json_integer(c->oom_kills));
+	json_object_set_new(o, "ipv4_static",
+			    c->ipv4_static[0] ? json_string(c->ipv4_static) : json_null());
 	json_object_set_new(o, "monitor_pid", c->monitor_pid ? json_integer(c->monitor_pid) : json_null());
 	json_object_set_new(o, "limits", dome_limits_json(&c->limits));
 	return o;

@@ -29,6 +29,7 @@ struct dome_container {
 	char state[16];          /* stopped starting running frozen stopping error */
 	char net_mode[8];        /* bridge none host */
 	char ipv4_static[16];    /* "" = lease one */
+	char ipv4[16];           /* the address leased now, "" when none */
 	int64_t pid, pid_start;  /* 0 = none */
 	int64_t monitor_pid, monitor_start;
 	int64_t created_at, started_at, stopped_at; /* ms; 0 = never */

@@ -492,6 +492,10 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 				 img.init_cmd);
 
 	struct start_state s = { 0 };
+	/* Declared before the first goto: a jump must never skip a cleanup
+	 * variable's initialisation. */
+	__cleanup_close int pty = -1;
+	int cloned[2] = { -1, -1 }, go[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	snprintf(c->state, sizeof c->state, "starting");
 	if (dome_inv_update_runtime(ctx->store, c, err) < 0)
 		return -1;
@@ -508,8 +512,6 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 		s.leased = true;
 	}
 
-	__cleanup_close int pty = -1;
-	int cloned[2] = { -1, -1 }, go[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	if (open_console(&pty, slave, sizeof slave, err) < 0)
 		goto fail;
 	if (pipe2(cloned, O_CLOEXEC) < 0 || pipe2(go, 0) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
