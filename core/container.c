@@ -71,8 +71,14 @@ static int validate_spec(struct dome_ctx *ctx, const struct dome_create_spec *sp
 		uint32_t a;
 		if (strcmp(mode, "bridge") != 0)
 			return dome_invalid(err, "--ip needs the bridge network mode");
-		if (dome_ipv4_parse(spec->ipv4, &a, err) < 0)
+		struct dome_subnet sn;
+		if (dome_ipv4_parse(spec->ipv4, &a, err) < 0 ||
+		    dome_subnet_parse(ctx->cfg.subnet, &sn, err) < 0)
 			return -1;
+		if (a < sn.first || a > sn.last)
+			return dome_invalid(err, "address %s is outside the containers' range of %s "
+					    "(the network, gateway and broadcast addresses are reserved)",
+					    spec->ipv4, ctx->cfg.subnet);
 	}
 	const struct dome_limits *l = &spec->limits;
 	if (l->memory_swap != DOME_UNLIMITED && (l->memory == DOME_UNLIMITED || l->memory_swap < l->memory))
@@ -81,7 +87,6 @@ static int validate_spec(struct dome_ctx *ctx, const struct dome_create_spec *sp
 		return dome_invalid(err, "a memory limit below 4M leaves init no room to run");
 	if (spec->autostart_delay < 0 || spec->autostart_delay > 3600)
 		return dome_invalid(err, "autostart delay must be 0 to 3600 seconds");
-	(void)ctx;
 	return 0;
 }
 

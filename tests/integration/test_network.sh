@@ -1,0 +1,87 @@
+#!/bin/bash
+# Container networking end to end through the CLI: a private test bridge and a
+# /29 test subnet; addresses, reachability (only addresses this test made),
+# modes, static addresses, exhaustion, and cleanup of veths and leases on
+# stop, destroy and a start that fails after its veth was made.
+. "${DOME_SRCDIR:-.}/tests/lib.sh"
+[ "$(id -u)" = 0 ] || { echo "# needs root"; exit 77; }
+[ -x "$DOME" ] || { echo "# no dome binary at $DOME"; exit 99; }
+
+n=$(( $$ % 200 + 20 ))
+BR="dmtn$n"
+SUBNET_PFX="10.252.$n"
+printf '[network]\nbridge = %s\nsubnet = %s.0/29\nnameservers = %s.1\n' "$BR" "$SUBNET_PFX" "$SUBNET_PFX" > "$TEST_ROOT/dome.conf"
+export DOME_CONFIG="$TEST_ROOT/dome.conf"
+export DOME_ROOT="$TEST_ROOT/state"
+export DOME_CGROUP_PREFIX="dome-nt-$$"
+d() { "$DOME" "$@"; }
+p="n$n"   # container name prefix: host veths are dm-<name>
+
+cleanup() {
+	for c in $(d ls --json 2>/dev/null | sed -n 's/.*"name": "\(.*\)".*/\1/p'); do
+		d destroy --force "$c" >/dev/null 2>&1
+	done
+	ip link del "$BR" 2>/dev/null
+	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+		[ -d "$h$DOME_CGROUP_PREFIX" ] && find "$h$DOME_CGROUP_PREFIX" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	rm -rf "$TEST_ROOT"
+}
+trap cleanup EXIT
+ipv4_of() { d info "$1" --json | sed -n 's/.*"ipv4": "\(.*\)".*/\1/p'; }
+leases() { sqlite3 "$DOME_ROOT/dome.db" "SELECT count(*) FROM leases"; }
+
+expect_status 0 "start a" -- d create "${p}a" --start
+expect_status 0 "start b" -- d create "${p}b" --start
+a=$(ipv4_of "${p}a"); b=$(ipv4_of "${p}b")
+[ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ] && ok "distinct addresses ($a, $b)" || not_ok "distinct addresses ($a, $b)"
+case "$a" in "$SUBNET_PFX".*) ok "address from the configured subnet";; *) not_ok "address from the configured subnet ($a)";; esac
+ip -br link show "$BR" >/dev/null 2>&1 && ok "bridge $BR made" || not_ok "bridge $BR made"
+ip -4 -o addr show "$BR" | grep -q "$SUBNET_PFX.1/29" && ok "bridge has the gateway address" || not_ok "bridge has the gateway address"
+expect_status 0 "a pings b" -- d exec "${p}a" -- ping -c1 -W2 "$b"
+expect_status 0 "b pings a" -- d exec "${p}b" -- ping -c1 -W2 "$a"
+expect_status 0 "a pings the bridge" -- d exec "${p}a" -- ping -c1 -W2 "$SUBNET_PFX.1"
+d exec "${p}a" -- ip route > "$TEST_ROOT/route"
+expect_grep "$TEST_ROOT/route" "default via $SUBNET_PFX.1" "default route via the bridge"
+mac=$(d exec "${p}a" -- cat /sys/class/net/eth0/address)
+case "$mac" in 02:*) ok "locally administered MAC ($mac)";; *) not_ok "locally administered MAC ($mac)";; esac
+ip link show "dm-${p}a" >/dev/null 2>&1 && ok "host end dm-${p}a exists" || not_ok "host end dm-${p}a exists"
+
+expect_status 0 "none mode" -- d create "${p}c" --net none --start
+d exec "${p}c" -- ls /sys/class/net > "$TEST_ROOT/links"
+[ "$(tr -d '\n ' < "$TEST_ROOT/links")" = lo ] && ok "none mode has only lo" || { not_ok "none mode has only lo"; cat "$TEST_ROOT/links"; }
+
+static="$SUBNET_PFX.6"
+expect_status 0 "static address" -- d create "${p}d" --ip "$static" --start
+[ "$(ipv4_of "${p}d")" = "$static" ] && ok "static address honoured" || not_ok "static address honoured"
+expect_status 0 "a second container asking the same address is created" -- d create "${p}e" --ip "$static"
+expect_status 1 "but cannot start while it is taken" -- d start "${p}e"
+expect_grep "$TEST_ROOT/err" "${p}d" "the refusal names the holder"
+expect_status 2 "an address outside the subnet is refused" -- d create "${p}f" --ip 192.0.2.10
+
+# /29: 5 leasable addresses (.2-.6); a, b, d hold three.
+expect_status 0 "fourth lease" -- d create "${p}g" --start
+expect_status 0 "fifth lease" -- d create "${p}h" --start
+expect_status 0 "sixth container" -- d create "${p}i"
+expect_status 1 "the subnet is exhausted" -- d start "${p}i"
+expect_grep "$TEST_ROOT/err" "$SUBNET_PFX.0/29" "the error names the subnet"
+[ "$(d info "${p}i" --json | sed -n 's/.*"state": "\(.*\)".*/\1/p')" = stopped ] && ok "exhausted start left it stopped" || not_ok "exhausted start left it stopped"
+ip link show "dm-${p}i" >/dev/null 2>&1 && not_ok "exhausted start left no veth" || ok "exhausted start left no veth"
+
+expect_status 0 "stop a" -- d stop --kill "${p}a"
+ip link show "dm-${p}a" >/dev/null 2>&1 && not_ok "stop removed the host veth" || ok "stop removed the host veth"
+[ -z "$(ipv4_of "${p}a")" ] && ok "stop freed the lease" || not_ok "stop freed the lease"
+expect_status 0 "the freed address serves the waiting container" -- d start "${p}i"
+expect_status 0 "destroy --force h" -- d destroy --force "${p}h"
+ip link show "dm-${p}h" >/dev/null 2>&1 && not_ok "destroy removed the host veth" || ok "destroy removed the host veth"
+before=$(leases)
+
+# A start that fails after its veth was made: init that cannot be executed.
+mkdir -p "$DOME_ROOT/containers/${p}a/upper/sbin"
+printf 'not a program\n' > "$DOME_ROOT/containers/${p}a/upper/sbin/init"
+chmod 644 "$DOME_ROOT/containers/${p}a/upper/sbin/init"
+expect_status 1 "a start failing at exec fails" -- d start "${p}a"
+expect_grep "$TEST_ROOT/err" "executing" "the failure names the step"
+ip link show "dm-${p}a" >/dev/null 2>&1 && not_ok "the failed start left no veth" || ok "the failed start left no veth"
+[ "$(leases)" = "$before" ] && ok "the failed start left no lease" || not_ok "the failed start left no lease ($(leases) vs $before)"
+finish
