@@ -3,14 +3,14 @@
 #include "tui.h"
 
 const struct tui_engine tui_engine = {
-	.stats = NULL,
-	.create = NULL,
-	.start = NULL,
-	.stop = NULL,
-	.restart = NULL,
-	.freeze = NULL,
-	.destroy = NULL,
-	.set = NULL,
-	.exec = NULL,
-	.log_path = NULL,
+	.stats = dome_container_stats,
+	.create = dome_container_create,
+	.start = dome_container_start,
+	.stop = dome_container_stop,
+	.restart = dome_container_restart,
+	.freeze = dome_container_freeze,
+	.destroy = dome_container_destroy,
+	.set = dome_container_set,
+	.exec = dome_container_exec,
+	.log_path = dome_container_log_path,
 };

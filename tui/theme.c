@@ -151,9 +151,8 @@ static int parse_style(const char *value, struct tui_style *st, char *why, size_
 			field = 2; /* only attributes may follow */
 			continue;
 		}
-		snprintf(why, whylen, "'%s' is not a colour (default, black, red, green, yellow, "
-			 "blue, magenta, cyan, white, bright<colour>, 0-255)%s", tok,
-			 field ? " or an attribute (bold, dim, reverse, underline)" : "");
+		snprintf(why, whylen, "'%s' is not a colour (a name such as red, bright<name>, 0-255)%s", tok,
+			 field ? " or attribute (bold, dim, reverse, underline)" : "");
 		return -1;
 	}
 	if (field == 0) {
