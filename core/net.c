@@ -247,7 +247,12 @@ static int ensure_bridge(struct nl_sock *sock, const char *name, const struct do
 	if (!have.has_want &&
 	    add_address(sock, rtnl_link_get_ifindex(br), name, sn->gateway, sn->prefix,
 			dome_subnet_broadcast(sn), err) < 0) {
+		/* Another dome starting a container may have added it just now. */
+		struct ipv4_list again = { .want = *sn };
 		struct dome_error ignored;
+		if (list_ipv4(sock, rtnl_link_get_ifindex(br), &again, &ignored) == 0 &&
+		    again.has_want && again.count == 1)
+			return link_up(sock, name, err);
 		if (created == 1)
 			delete_link_named(sock, name, &ignored);
 		return -1;

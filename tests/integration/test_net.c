@@ -574,6 +574,44 @@ static void test_bridge_with_other_address_left_alone(void **state)
 	assert_false(host_link_exists(host, NULL));
 }
 
+/* Two dome processes starting the first containers at once both find the
+ * bridge ready, with one gateway address. */
+static void test_concurrent_bridge_creation(void **state)
+{
+	struct fixture *f = *state;
+	int go[2];
+	assert_int_equal(pipe(go), 0);
+	pid_t kids[4];
+	for (int i = 0; i < 4; i++) {
+		kids[i] = fork();
+		assert_true(kids[i] >= 0);
+		if (kids[i] == 0) {
+			close(go[1]);
+			char c;
+			if (read(go[0], &c, 1) != 0)
+				_exit(3);
+			struct dome_error err;
+			_exit(dome_net_ensure_bridge(f->ctx, &err) == 0 ? 0 : 1);
+		}
+	}
+	close(go[0]);
+	close(go[1]); /* all start together */
+	for (int i = 0; i < 4; i++) {
+		int st;
+		assert_int_equal(waitpid(kids[i], &st, 0), kids[i]);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	struct dome_bridge_status bs;
+	struct dome_error err;
+	assert_int_equal(dome_net_bridge_status(f->bridge, &bs, &err), 0);
+	char gw[16], want[32];
+	dome_ipv4_format(subnet_addr(f, 1), gw);
+	snprintf(want, sizeof want, "%s/29", gw);
+	assert_string_equal(bs.addresses, want);
+	assert_true(bs.up);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -589,6 +627,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_setup_leaves_no_veth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bridge_with_other_address_left_alone, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_bridge_creation, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("net", tests, NULL, NULL);
 }
