@@ -3,6 +3,7 @@
 #include "cleanup.h"
 #include "fsutil.h"
 #include "image.h"
+#include "names.h"
 #include "net.h"
 #include "proc.h"
 
@@ -145,6 +146,7 @@ struct child_args {
 	const char *name;
 	const char *lower, *upper, *work, *rootfs;
 	const char *console;    /* host path of the console pty slave */
+	const char *names_dir;  /* holds hosts, resolv.conf, hostname (names.h) */
 	const char *init;
 	int go_fd;              /* SYNC_GO: read end */
 	int err_fd;             /* SYNC_EXECED: write end, close-on-exec */
@@ -212,6 +214,31 @@ static int make_dev(const char *root)
 	for (size_t i = 0; i < DOME_ARRAY_SIZE(links); i++) {
 		snprintf(path, sizeof path, "%s/dev/%s", root, links[i].link);
 		if (symlink(links[i].target, path) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Bind the files dome keeps current over the image's /etc copies. */
+static int bind_names(const char *root, const char *names_dir)
+{
+	static const char *const files[] = { "hosts", "resolv.conf", "hostname" };
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(files); i++) {
+		char src[PATH_MAX], dst[PATH_MAX];
+		if (dome_pathf(src, sizeof src, "%s/%s", names_dir, files[i]) < 0 ||
+		    dome_pathf(dst, sizeof dst, "%s/etc/%s", root, files[i]) < 0)
+			return -1;
+		if (access(src, F_OK) < 0)
+			continue;
+		/* An image without the file gets one (in its upper layer). */
+		int fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue; /* no /etc at all: nothing to bind over */
+			return -1;
+		}
+		close(fd);
+		if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
 			return -1;
 	}
 	return 0;
@@ -300,6 +327,8 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 		child_fail(a, "populating /dev", errno);
 	if (bind_console(a->rootfs, a->console) < 0)
 		child_fail(a, "binding /dev/console", errno);
+	if (bind_names(a->rootfs, a->names_dir) < 0)
+		child_fail(a, "binding /etc/hosts, resolv.conf and hostname", errno);
 	if (protect_proc(a->rootfs) < 0)
 		child_fail(a, "protecting /proc", errno);
 
@@ -433,6 +462,7 @@ static void undo_start(struct dome_ctx *ctx, struct dome_container *c, struct st
 	snprintf(c->state, sizeof c->state, "stopped");
 	c->pid = c->monitor_pid = 0;
 	dome_inv_update_runtime(ctx->store, c, &ignored);
+	dome_names_refresh(ctx, &ignored);
 }
 
 static int resolve_exe(char *out, size_t len, struct dome_error *err)
@@ -477,10 +507,12 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	struct dome_image img;
 	if (dome_image_get(ctx, c->image, &img, err) < 0)
 		return -1;
-	char upper[PATH_MAX], work[PATH_MAX], rootfs[PATH_MAX], exe[PATH_MAX], slave[64];
+	char upper[PATH_MAX], work[PATH_MAX], rootfs[PATH_MAX], names[PATH_MAX], exe[PATH_MAX];
+	char slave[64];
 	container_dir(ctx, c->name, "upper", upper, sizeof upper);
 	container_dir(ctx, c->name, "work", work, sizeof work);
 	container_dir(ctx, c->name, "rootfs", rootfs, sizeof rootfs);
+	container_dir(ctx, c->name, "", names, sizeof names);
 	if (check_overlay_path("image", img.path, err) < 0 ||
 	    check_overlay_path("container", upper, err) < 0 || resolve_exe(exe, sizeof exe, err) < 0)
 		return -1;
@@ -511,6 +543,10 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 			goto fail_step_network;
 		s.leased = true;
 	}
+	/* Names before the fork: the child binds them during its mounts. The
+	 * lease is in the inventory now, so siblings learn this address too. */
+	if (dome_names_prepare(ctx, c, err) < 0 || dome_names_refresh(ctx, err) < 0)
+		goto fail;
 
 	if (open_console(&pty, slave, sizeof slave, err) < 0)
 		goto fail;
@@ -523,7 +559,8 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 		.bridge = ctx->cfg.bridge, .name = c->name, .pty_master = pty,
 		.cloned_fd = cloned[1], .new_netns = strcmp(c->net_mode, "host") != 0,
 		.child = { .name = c->name, .lower = img.path, .upper = upper, .work = work,
-			   .rootfs = rootfs, .console = slave, .init = img.init_cmd,
+			   .rootfs = rootfs, .console = slave, .names_dir = names,
+			   .init = img.init_cmd,
 			   .go_fd = go[0], .err_fd = errp[1] },
 	};
 	snprintf(m.log_max, sizeof m.log_max, "%llu", (unsigned long long)ctx->cfg.console_log_max);
@@ -646,7 +683,10 @@ int dome_runtime_cleanup(struct dome_ctx *ctx, struct dome_container *c, int wai
 			c->exit_code = WEXITSTATUS(wait_status);
 		}
 	}
-	return dome_inv_update_runtime(ctx->store, c, err);
+	if (dome_inv_update_runtime(ctx->store, c, err) < 0)
+		return -1;
+	/* Siblings forget this container's address. */
+	return dome_names_refresh(ctx, err);
 }
 
 /* ----------------------------------------------------------------- stop */

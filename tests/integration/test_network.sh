@@ -47,6 +47,15 @@ mac=$(d exec "${p}a" -- cat /sys/class/net/eth0/address)
 case "$mac" in 02:*) ok "locally administered MAC ($mac)";; *) not_ok "locally administered MAC ($mac)";; esac
 ip link show "dm-${p}a" >/dev/null 2>&1 && ok "host end dm-${p}a exists" || not_ok "host end dm-${p}a exists"
 
+# Names: each container's hosts lists itself and its siblings; resolv.conf from config.
+d exec "${p}a" -- cat /etc/hosts > "$TEST_ROOT/hosts"
+expect_grep "$TEST_ROOT/hosts" "^$a	${p}a\$" "hosts lists the container itself"
+expect_grep "$TEST_ROOT/hosts" "^$b	${p}b\$" "hosts lists its sibling"
+expect_status 0 "a pings b by name" -- d exec "${p}a" -- ping -c1 -W2 "${p}b"
+d exec "${p}a" -- cat /etc/resolv.conf > "$TEST_ROOT/resolv"
+expect_grep "$TEST_ROOT/resolv" "^nameserver $SUBNET_PFX.1\$" "resolv.conf from the config"
+[ "$(d exec "${p}a" -- cat /etc/hostname)" = "${p}a" ] && ok "/etc/hostname is the name" || not_ok "/etc/hostname is the name"
+
 expect_status 0 "none mode" -- d create "${p}c" --net none --start
 d exec "${p}c" -- ls /sys/class/net > "$TEST_ROOT/links"
 [ "$(tr -d '\n ' < "$TEST_ROOT/links")" = lo ] && ok "none mode has only lo" || { not_ok "none mode has only lo"; cat "$TEST_ROOT/links"; }
@@ -71,6 +80,8 @@ ip link show "dm-${p}i" >/dev/null 2>&1 && not_ok "exhausted start left no veth"
 expect_status 0 "stop a" -- d stop --kill "${p}a"
 ip link show "dm-${p}a" >/dev/null 2>&1 && not_ok "stop removed the host veth" || ok "stop removed the host veth"
 [ -z "$(ipv4_of "${p}a")" ] && ok "stop freed the lease" || not_ok "stop freed the lease"
+d exec "${p}b" -- cat /etc/hosts > "$TEST_ROOT/hosts"
+grep -q "${p}a" "$TEST_ROOT/hosts" && not_ok "the stopped container left its siblings' hosts" || ok "the stopped container left its siblings' hosts"
 expect_status 0 "the freed address serves the waiting container" -- d start "${p}i"
 expect_status 0 "destroy --force h" -- d destroy --force "${p}h"
 ip link show "dm-${p}h" >/dev/null 2>&1 && not_ok "destroy removed the host veth" || ok "destroy removed the host veth"

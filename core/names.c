@@ -1,0 +1,104 @@
+#include "names.h"
+#include "cleanup.h"
+#include "fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Rewrite in place (truncate, write): a rename would leave the container's
+ * bind mount on the old inode. */
+static int rewrite(const char *path, const char *text, size_t len, struct dome_error *err)
+{
+	return dome_write_file(path, text, len, 0644, err);
+}
+
+static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+	va_list ap;
+	for (;;) {
+		va_start(ap, fmt);
+		int n = vsnprintf(*buf ? *buf + *len : NULL, *buf ? *cap - *len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (*buf && *len + (size_t)n < *cap) {
+			*len += (size_t)n;
+			return;
+		}
+		size_t want = (*cap ? *cap * 2 : 1024) + (size_t)n;
+		char *grown = realloc(*buf, want);
+		if (!grown)
+			return;
+		*buf = grown;
+		*cap = want;
+	}
+}
+
+int dome_names_prepare(struct dome_ctx *ctx, const struct dome_container *c,
+		       struct dome_error *err)
+{
+	char path[PATH_MAX];
+	__cleanup_free char *text = NULL;
+	size_t len = 0, cap = 0;
+	if (ctx->cfg.nameservers[0]) {
+		char list[sizeof ctx->cfg.nameservers], *save = NULL;
+		strlcpy(list, ctx->cfg.nameservers, sizeof list);
+		for (char *ns = strtok_r(list, " ", &save); ns; ns = strtok_r(NULL, " ", &save))
+			append(&text, &len, &cap, "nameserver %s\n", ns);
+	} else {
+		/* The host's, less loopback resolvers a container cannot reach. */
+		char host[8192];
+		if (dome_read_small("/etc/resolv.conf", host, sizeof host) > 0) {
+			char *save = NULL;
+			for (char *l = strtok_r(host, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+				if (!(strncmp(l, "nameserver", 10) == 0 && strstr(l, " 127.")))
+					append(&text, &len, &cap, "%s\n", l);
+		}
+	}
+	if (dome_path(ctx, path, sizeof path, "containers/%s/resolv.conf", c->name) < 0 ||
+	    rewrite(path, text ? text : "", len, err) < 0)
+		return -1;
+	char hostname[80];
+	int n = snprintf(hostname, sizeof hostname, "%s\n", c->name);
+	if (dome_path(ctx, path, sizeof path, "containers/%s/hostname", c->name) < 0 ||
+	    rewrite(path, hostname, (size_t)n, err) < 0)
+		return -1;
+	return 0;
+}
+
+int dome_names_refresh(struct dome_ctx *ctx, struct dome_error *err)
+{
+	__cleanup_free struct dome_container *list = NULL;
+	size_t n;
+	if (dome_inv_list(ctx->store, &list, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct dome_container *self = &list[i];
+		__cleanup_free char *text = NULL;
+		size_t len = 0, cap = 0;
+		append(&text, &len, &cap, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n");
+		if (self->ipv4[0])
+			append(&text, &len, &cap, "%s\t%s\n", self->ipv4, self->name);
+		else
+			append(&text, &len, &cap, "127.0.1.1\t%s\n", self->name);
+		/* Siblings: the containers on the bridge with an address now. */
+		for (size_t j = 0; self->ipv4[0] && j < n; j++)
+			if (j != i && list[j].ipv4[0])
+				append(&text, &len, &cap, "%s\t%s\n", list[j].ipv4, list[j].name);
+		char path[PATH_MAX];
+		if (dome_path(ctx, path, sizeof path, "containers/%s/hosts", self->name) < 0)
+			continue;
+		if (rewrite(path, text ? text : "", len, err) < 0 && errno != ENOENT)
+			return -1;
+	}
+	return 0;
+}
