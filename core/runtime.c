@@ -1,11 +1,13 @@
 #include "runtime.h"
 #include "cgroup.h"
 #include "cleanup.h"
+#include "fault.h"
 #include "fsutil.h"
 #include "image.h"
 #include "names.h"
 #include "net.h"
 #include "proc.h"
+#include "report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +36,7 @@
 
 /* ------------------------------------------------------------------ locks */
 
-int dome_lock_container(struct dome_ctx *ctx, const char *name, struct dome_error *err)
+static int lock_container(struct dome_ctx *ctx, const char *name, int tries, struct dome_error *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	if (dome_pathf(dir, sizeof dir, "%s/locks", ctx->cfg.runtime_dir) < 0 ||
@@ -47,18 +49,29 @@ int dome_lock_container(struct dome_ctx *ctx, const char *name, struct dome_erro
 		return dome_fail(err, errno, "cannot open the lock %s", path);
 	/* Wait a bounded time: another dome working on the same container
 	 * finishes in seconds; a stuck one should not hang this one forever. */
-	for (int i = 0; i < 300; i++) {
+	for (int i = 0; i < tries; i++) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return fd;
 		if (errno != EWOULDBLOCK) {
 			close(fd);
 			return dome_fail(err, errno, "cannot lock container '%s'", name);
 		}
-		usleep(100 * 1000);
+		if (i + 1 < tries)
+			usleep(100 * 1000);
 	}
 	close(fd);
-	return dome_fail(err, 0, "container '%s' is busy: another dome is changing it; retry when it is done",
-			 name);
+	return dome_fail(err, EWOULDBLOCK, "container '%s' is busy: another dome is changing it; "
+			 "retry when it is done", name);
+}
+
+int dome_lock_container(struct dome_ctx *ctx, const char *name, struct dome_error *err)
+{
+	return lock_container(ctx, name, 300, err);
+}
+
+int dome_trylock_container(struct dome_ctx *ctx, const char *name, struct dome_error *err)
+{
+	return lock_container(ctx, name, 1, err);
 }
 
 void dome_unlock_container(int fd)
@@ -536,12 +549,14 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	s.cg = dome_cgroup_create(ctx->cfg.cgroup_prefix, c->name, true, err);
 	if (!s.cg || dome_cgroup_apply_limits(s.cg, &c->limits, err) < 0)
 		goto fail_step_cgroup;
+	dome_fault_point("start.after-cgroup");
 	uint32_t addr = 0;
 	bool bridged = strcmp(c->net_mode, "bridge") == 0;
 	if (bridged) {
 		if (dome_net_ensure_bridge(ctx, err) < 0 || dome_net_lease(ctx, c, &addr, err) < 0)
 			goto fail_step_network;
 		s.leased = true;
+		dome_fault_point("start.after-lease");
 	}
 	/* Names before the fork: the child binds them during its mounts. The
 	 * lease is in the inventory now, so siblings learn this address too. */
@@ -572,8 +587,12 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 		dome_fail(err, errno, "cannot fork the monitor");
 		goto fail_pipes;
 	}
-	if (first == 0)
+	if (first == 0) {
+		/* Only P may hold SYNC_GO's write end: if P dies, init must read
+		 * EOF and leave instead of waiting forever. */
+		close(go[1]);
 		monitor_fork_main(&m);
+	}
 	close(cloned[1]);
 	close(go[0]);
 	close(errp[1]);
@@ -590,6 +609,7 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	s.monitor = msg[2];
 	dome_proc_start_time(s.monitor, &s.monitor_start);
 	dome_proc_start_time(s.init, &s.init_start);
+	dome_fault_point("start.after-monitor");
 
 	if (dome_cgroup_attach(s.cg, s.init, err) < 0)
 		goto fail_pipes;
@@ -597,9 +617,11 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 		if (dome_net_setup(ctx, c, s.init, addr, err) < 0)
 			goto fail_pipes;
 		s.net_done = true;
+		dome_fault_point("start.after-network");
 	} else if (m.new_netns && dome_net_setup_lo(s.init, err) < 0) {
 		goto fail_pipes;
 	}
+	dome_fault_point("start.before-go");
 	/* SYNC_GO */
 	if (write_all(go[1], "g", 1) < 0) {
 		dome_fail(err, errno, "cannot release the container's init");
@@ -618,6 +640,7 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	close(errp[0]);
 	close(cloned[0]);
 
+	dome_fault_point("start.before-record");
 	snprintf(c->state, sizeof c->state, "running");
 	c->pid = s.init;
 	c->pid_start = s.init_start;
@@ -628,6 +651,8 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	dome_cgroup_free(s.cg);
 	if (dome_inv_update_runtime(ctx->store, c, err) < 0)
 		return -1;
+	struct dome_error ignored;
+	dome_event_record(ctx, c->name, "started", json_pack("{s:i}", "pid", (int)s.init), &ignored);
 	return 0;
 
 fail_pipes:
@@ -649,15 +674,42 @@ fail:
 
 /* -------------------------------------------------------------- cleanup */
 
+/* What happened to the container, for the incident report: a stop someone
+ * asked for is "stopped"; init leaving on its own is "exited" (status 0) or
+ * "crashed" (non-zero status or a signal); OOM kills of the run are counted. */
+static void record_exit_events(struct dome_ctx *ctx, const struct dome_container *c,
+			       int wait_status, bool requested, int64_t oom_new)
+{
+	struct dome_error ignored;
+	if (oom_new > 0)
+		dome_event_record(ctx, c->name, "oom_kill",
+				  json_pack("{s:I}", "count", (json_int_t)oom_new), &ignored);
+	if (wait_status < 0) {
+		dome_event_record(ctx, c->name, requested ? "stopped" : "exited",
+				  json_pack("{s:s}", "exit", "unknown"), &ignored);
+		return;
+	}
+	json_t *detail = WIFSIGNALED(wait_status)
+		? json_pack("{s:i}", "signal", WTERMSIG(wait_status))
+		: json_pack("{s:i}", "exit_code", WEXITSTATUS(wait_status));
+	const char *kind = requested ? "stopped"
+			   : (WIFSIGNALED(wait_status) || WEXITSTATUS(wait_status) != 0) ? "crashed"
+			   : "exited";
+	dome_event_record(ctx, c->name, kind, detail, &ignored);
+}
+
 int dome_runtime_cleanup(struct dome_ctx *ctx, struct dome_container *c, int wait_status,
 			 struct dome_error *err)
 {
 	struct dome_error ignored;
+	bool requested = strcmp(c->state, "stopping") == 0;
+	int64_t oom_before = c->oom_kills;
 	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c->name, &ignored);
 	if (cg) {
 		struct dome_cgroup_stats st;
-		if (dome_cgroup_stats(cg, &st, &ignored) == 0 && (int64_t)st.oom_kills > c->oom_kills)
-			c->oom_kills = (int64_t)st.oom_kills;
+		/* The cgroup's count is per run; the inventory's is the total. */
+		if (dome_cgroup_stats(cg, &st, &ignored) == 0)
+			c->oom_kills += (int64_t)st.oom_kills;
 		dome_cgroup_kill_all(cg, &ignored);
 		if (dome_cgroup_destroy(cg, err) < 0) {
 			dome_cgroup_free(cg);
@@ -685,6 +737,7 @@ int dome_runtime_cleanup(struct dome_ctx *ctx, struct dome_container *c, int wai
 	}
 	if (dome_inv_update_runtime(ctx->store, c, err) < 0)
 		return -1;
+	record_exit_events(ctx, c, wait_status, requested, c->oom_kills - oom_before);
 	/* Siblings forget this container's address. */
 	return dome_names_refresh(ctx, err);
 }
@@ -712,8 +765,10 @@ int dome_runtime_stop(struct dome_ctx *ctx, struct dome_container *c, int timeou
 		if (cg)
 			dome_cgroup_freeze(cg, false, err);
 		bool gone = false;
-		if (!kill_now && kill((pid_t)c->pid, stop_signal) == 0)
+		if (!kill_now && kill((pid_t)c->pid, stop_signal) == 0) {
+			dome_fault_point("stop.after-signal");
 			gone = wait_pidfd(init_fd, timeout_s * 1000);
+		}
 		if (!gone) {
 			if (cg)
 				dome_cgroup_kill_all(cg, err);
@@ -726,6 +781,7 @@ int dome_runtime_stop(struct dome_ctx *ctx, struct dome_container *c, int timeou
 		}
 	}
 	dome_cgroup_free(cg);
+	dome_fault_point("stop.before-cleanup");
 	/* The monitor records the exit and cleans up; give it a moment. */
 	if (mon_fd >= 0 && wait_pidfd(mon_fd, 10000)) {
 		struct dome_container now;

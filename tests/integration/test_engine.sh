@@ -121,6 +121,13 @@ for i in $(seq 1 50); do [ "$(d info "$C1" --json | json_field state)" = stopped
 info=$(d info "$C1" --json)
 [ "$(echo "$info" | json_field state)" = stopped ] && [ "$(echo "$info" | json_field exit_signal)" = 9 ] && ok "killed init seen as stopped by signal 9" || { not_ok "killed init seen as stopped by signal 9"; echo "$info"; }
 
+# The incident report has the OOM kill, the requested stop and the crash.
+d report --since -1h --format json > "$TEST_ROOT/report"
+expect_grep "$TEST_ROOT/report" '"oom_kill"' "report shows the OOM kill"
+expect_grep "$TEST_ROOT/report" '"crashed"' "report shows the crash"
+expect_grep "$TEST_ROOT/report" '"signal": 9' "the crash carries its signal"
+[ "$(d info "$C1" --json | json_field oom_kills)" -ge 1 ] && ok "info counts the OOM kills" || not_ok "info counts the OOM kills"
+
 # Failed starts leave nothing behind.
 expect_status 1 "create from a missing image fails" -- d create "x$C1" --image nosuch
 [ -z "$(d ls --json | grep "x$C1")" ] && ok "no row for the failed create" || not_ok "no row for the failed create"
