@@ -16,6 +16,7 @@ struct cli {
 	struct dome_ctx *ctx;      /* opened on first use by cli_ctx() */
 	const struct cli_verb *verb;
 	const char *theme;         /* --theme for the console, NULL: config */
+	bool reconciled;           /* dome_reconcile() ran for this ctx */
 };
 
 struct cli_verb {
@@ -67,6 +68,7 @@ int verb_image(struct cli *cli, int argc, char **argv);
 int verb_history(struct cli *cli, int argc, char **argv);
 int verb_report(struct cli *cli, int argc, char **argv);
 int verb_net(struct cli *cli, int argc, char **argv);
+int verb_doctor(struct cli *cli, int argc, char **argv);
 int verb_not_implemented(struct cli *cli, int argc, char **argv);
 /* the console (verbs_console.c) */
 int cli_open_console(struct cli *cli, bool wall);

@@ -1,6 +1,7 @@
 /* dome: entry point. Global options, then a verb; no verb on a terminal
  * opens the console. */
 #include "cli.h"
+#include "container.h"
 #include "runtime.h"
 
 #include <locale.h>
@@ -48,7 +49,14 @@ static const struct cli_verb verbs[] = {
 	  "  The timeline merges changes (with their actors) and container events\n"
 	  "  (started, stopped, exited, crashed, oom_kill, limit_hit), oldest first.\n" },
 	{ "wall", verb_wall, "[--theme NAME]", "view-only console for wall screens", NULL },
-	{ "doctor", verb_not_implemented, "[--dry-run]", "find and repair leftovers", NULL },
+	{ "doctor", verb_doctor, "[--dry-run] [--json]", "find and repair leftovers",
+	  "  -n, --dry-run   only list what would be repaired\n"
+	  "  --json          one object: dry_run and items (kind, name, what, outcome, note)\n"
+	  "Repairs: cgroups, mounts, veths and leases of containers that are not running,\n"
+	  "container directories with no inventory row, rows whose files are gone, stale\n"
+	  "image build directories, and cgroup limits that differ from the stored ones.\n"
+	  "Each repair is recorded in the history (action doctor).\n"
+	  "Exit status: 0 when nothing failed, 1 when a repair failed.\n" },
 };
 
 int verb_not_implemented(struct cli *cli, int argc, char **argv)
@@ -84,6 +92,15 @@ struct dome_ctx *cli_ctx(struct cli *cli, struct dome_error *err)
 {
 	if (!cli->ctx)
 		cli->ctx = dome_open(&cli->opts, err);
+	/* Every run first brings the inventory in line with the kernel: a
+	 * recorded run whose init is gone becomes stopped. Cheap (one read,
+	 * pid + start time checks) and never waits for another dome; its own
+	 * failures show up again in what the verb does next. */
+	if (cli->ctx && !cli->reconciled) {
+		struct dome_error ignored;
+		cli->reconciled = true;
+		dome_reconcile(cli->ctx, &ignored);
+	}
 	return cli->ctx;
 }
 

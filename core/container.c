@@ -5,6 +5,7 @@
 #include "container.h"
 #include "audit.h"
 #include "cleanup.h"
+#include "fault.h"
 #include "fsutil.h"
 #include "image.h"
 #include "proc.h"
@@ -131,11 +132,13 @@ static int apply_create(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 			return -1;
 		}
 	}
+	dome_fault_point("create.after-dirs");
 	if (dome_store_commit(ctx->store, err) < 0) {
 		struct dome_error ignored;
 		dome_rm_rf(dir, &ignored);
 		return -1;
 	}
+	dome_fault_point("create.after-commit");
 	ch->after = dome_container_json(&c);
 	return 0;
 }
@@ -315,6 +318,7 @@ static int apply_destroy(struct dome_ctx *ctx, struct dome_change *ch, void *arg
 	 * can be destroyed again, never files nothing points at. */
 	if (dome_rm_rf(dir, err) < 0)
 		return -1;
+	dome_fault_point("destroy.after-files");
 	return dome_inv_delete(ctx->store, c.id, err);
 }
 
@@ -430,6 +434,7 @@ static int apply_set(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 		dome_cgroup_free(cg);
 		if (rc < 0)
 			return -1;
+		dome_fault_point("set.after-live");
 	}
 	if (dome_inv_update_settings(ctx->store, &want, err) < 0) {
 		if (is_running(&c)) { /* put the old limits back */
@@ -651,7 +656,7 @@ int dome_reconcile(struct dome_ctx *ctx, struct dome_error *err)
 		struct dome_container *c = &list[i];
 		if (strcmp(c->state, "stopped") == 0 || dome_runtime_alive(c))
 			continue;
-		int lock = dome_lock_container(ctx, c->name, err);
+		int lock = dome_trylock_container(ctx, c->name, err);
 		if (lock < 0)
 			continue; /* someone is working on it: they will settle it */
 		struct dome_container now;

@@ -1,0 +1,63 @@
+/* dome doctor: find, and unless asked only to look, remove what belongs to
+ * dome and to no live container.
+ *
+ * What is dome's (and nothing else is ever touched):
+ *   cgroup   <cgroup_prefix>/NAME in any hierarchy, NAME a container name,
+ *            with no running container NAME
+ *   mount    a mount point under <root>/containers/NAME/ of a container
+ *            that is not running (its mounts live in its own namespace)
+ *   veth     a host interface dm-* that is dome_host_ifname() of a container
+ *            of this inventory, or is attached to this instance's bridge, and
+ *            belongs to no running container
+ *   lease    an address lease of a container that is not running
+ *   dir      <root>/containers/NAME with no inventory row
+ *   row      a stopped container whose directory is gone (a destroy killed
+ *            after removing the files): the row goes too
+ *   tempdir  <root>/images/.NAME.PID (an image being built) whose PID is gone
+ *   limits   a running container whose cgroup limits differ from the stored
+ *            ones (a `set` killed between the two): the stored ones are
+ *            written again
+ * Reported only (nothing to remove):
+ *   monitor  a running container whose monitor is gone: it keeps running;
+ *            `dome stop` stops it cleanly and the next dome run after its
+ *            init exits records the exit and cleans up.
+ *
+ * Every repair is its own audited change (action "doctor", target the
+ * container, image or interface), taken under the container's lock; a
+ * container another dome is working on is skipped, never waited for.
+ * Pending audit records of dead processes are closed as 'interrupted' by
+ * dome_open() before doctor runs. */
+#ifndef DOME_DOCTOR_H
+#define DOME_DOCTOR_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+#include "dome.h"
+
+enum dome_doctor_outcome {
+	DOME_DOCTOR_FOUND,     /* dry run: would be repaired */
+	DOME_DOCTOR_REPAIRED,
+	DOME_DOCTOR_FAILED,    /* note says why */
+	DOME_DOCTOR_SKIPPED,   /* busy, or only reported; note says why */
+};
+
+struct dome_doctor_item {
+	char kind[16];         /* cgroup mount veth lease dir row tempdir limits monitor */
+	char name[64];         /* container, image or interface */
+	char what[PATH_MAX];   /* the path, interface or address concerned */
+	enum dome_doctor_outcome outcome;
+	char note[512];
+};
+
+/* Scan (and repair unless dry_run). *items is malloc'd; free() it. Returns
+ * -1 only when the scan itself cannot run; a repair that fails is an item
+ * with outcome FAILED. */
+int dome_doctor(struct dome_ctx *ctx, bool dry_run, struct dome_doctor_item **items, size_t *n,
+		struct dome_error *err);
+
+const char *dome_doctor_outcome_name(enum dome_doctor_outcome o);
+json_t *dome_doctor_item_json(const struct dome_doctor_item *it);
+
+#endif
