@@ -61,6 +61,7 @@ int verb_restart(struct cli *cli, int argc, char **argv);
 int verb_freeze(struct cli *cli, int argc, char **argv);
 int verb_unfreeze(struct cli *cli, int argc, char **argv);
 int verb_destroy(struct cli *cli, int argc, char **argv);
+int verb_clone(struct cli *cli, int argc, char **argv);
 int verb_set(struct cli *cli, int argc, char **argv);
 int verb_exec(struct cli *cli, int argc, char **argv);
 int verb_logs(struct cli *cli, int argc, char **argv);

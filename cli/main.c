@@ -21,7 +21,7 @@ static const struct cli_verb verbs[] = {
 	{ "freeze", verb_freeze, "NAME", "freeze every process of a container", NULL },
 	{ "unfreeze", verb_unfreeze, "NAME", "thaw a frozen container", NULL },
 	{ "destroy", verb_destroy, "NAME [--force]", "remove a container and its files", NULL },
-	{ "clone", verb_not_implemented, "SRC NEW", "copy a container", NULL },
+	{ "clone", verb_clone, "SRC NEW", "copy a container", NULL },
 	{ "set", verb_set, "NAME KEY=VALUE...", "change limits and settings", NULL },
 	{ "exec", verb_exec, "NAME [-- CMD...]", "run a command inside a container", NULL },
 	{ "logs", verb_logs, "NAME [--follow] [--tail N]", "show a container's console log", NULL },

@@ -236,6 +236,21 @@ int verb_destroy(struct cli *cli, int argc, char **argv)
 	return finish(dome_container_destroy(ctx, name, force, &err), &err, "destroyed", name);
 }
 
+int verb_clone(struct cli *cli, int argc, char **argv)
+{
+	int status;
+	if (cli_parse(cli, argc, argv, "", NULL, NULL, NULL, &status))
+		return status;
+	if (argc - optind != 2)
+		return cli_usage(cli, "clone takes a source and a new container name");
+	struct dome_ctx *ctx = open_or_fail(cli, &status);
+	if (!ctx)
+		return status;
+	struct dome_error err;
+	int rc = dome_container_clone(ctx, argv[optind], argv[optind + 1], &err);
+	return finish(rc, &err, "cloned into", argv[optind + 1]);
+}
+
 int verb_set(struct cli *cli, int argc, char **argv)
 {
 	int status;

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "cleanup.h"
 #include "inventory.h"
+#include "container.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -101,8 +102,30 @@ int verb_info(struct cli *cli, int argc, char **argv)
 		return cli_fail(&err);
 	if (dome_inv_get(ctx->store, name, &c, &err) < 0)
 		return cli_fail(&err);
-	if (f.json)
-		return cli_print_json(dome_container_json(&c));
+	struct dome_container_stats st;
+	bool live = dome_container_stats(ctx, &c, &st, &err) == 0 && c.pid;
+	if (f.json) {
+		json_t *o = dome_container_json(&c);
+		json_object_set_new(o, "host_ifname", strcmp(c.net_mode, "bridge") == 0
+					   ? json_string(st.host_ifname) : json_null());
+		if (live)
+			json_object_set_new(o, "stats", json_pack(
+				"{s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+				"cpu_usec", (json_int_t)st.cg.cpu_usec,
+				"memory_bytes", (json_int_t)st.cg.memory_current,
+				"memory_limit", st.cg.memory_limit == DOME_UNLIMITED ? json_null()
+					: json_integer((json_int_t)st.cg.memory_limit),
+				"memory_cache", (json_int_t)st.cg.memory_cache,
+				"swap_bytes", (json_int_t)st.cg.swap_current,
+				"pids", (json_int_t)st.cg.pids_current,
+				"io_read_bytes", (json_int_t)st.cg.io_read_bytes,
+				"io_write_bytes", (json_int_t)st.cg.io_write_bytes,
+				"oom_kills_this_run", (json_int_t)st.cg.oom_kills,
+				"rx_bytes", (json_int_t)st.net.rx_bytes,
+				"tx_bytes", (json_int_t)st.net.tx_bytes,
+				"uptime_s", (json_int_t)st.uptime_s));
+		return cli_print_json(o);
+	}
 	char t1[32], t2[32];
 	printf("Name:        %s\nState:       %s\nImage:       %s\n", c.name, c.state, c.image);
 	if (c.pid)
@@ -120,8 +143,23 @@ int verb_info(struct cli *cli, int argc, char **argv)
 	}
 	printf("Network:     %s%s%s%s\n", c.net_mode, c.ipv4[0] ? " " : "", c.ipv4,
 	       c.ipv4_static[0] ? " (static)" : "");
+	if (strcmp(c.net_mode, "bridge") == 0)
+		printf("Host veth:   %s\n", st.host_ifname);
 	printf("Autostart:   %s (order %d, delay %ds)\n", c.autostart ? "yes" : "no",
 	       c.autostart_order, c.autostart_delay);
+	if (live) {
+		char mem[16], lim[16], up[32];
+		dome_format_size(st.cg.memory_current, mem, sizeof mem);
+		dome_format_size(st.cg.memory_limit, lim, sizeof lim);
+		cli_format_duration(st.uptime_s, up, sizeof up);
+		printf("Uptime:      %s\nCPU time:    %.2fs\nMemory:      %s of %s\nPIDs:        %llu\n",
+		       up, st.cg.cpu_usec / 1e6, mem, lim, (unsigned long long)st.cg.pids_current);
+		if (strcmp(c.net_mode, "bridge") == 0)
+			printf("Network:     rx %llu bytes, tx %llu bytes\n",
+			       (unsigned long long)st.net.rx_bytes, (unsigned long long)st.net.tx_bytes);
+	}
+	if (c.oom_kills)
+		printf("OOM kills:   %lld\n", (long long)c.oom_kills);
 	printf("Limits:\n");
 	print_limit("memory", c.limits.memory, true);
 	print_limit("memory+swap", c.limits.memory_swap, true);

@@ -333,6 +333,102 @@ int dome_container_destroy(struct dome_ctx *ctx, const char *name, bool force,
 	return dome_mutate(ctx, &ch, apply_destroy, &a, err);
 }
 
+/* ------------------------------------------------------------------ clone */
+
+struct clone_arg {
+	const char *src, *dst;
+};
+
+/* Copy the upper layer; a running source is frozen for the copy so the
+ * files are consistent, and thawed after, also when the copy fails. */
+static int copy_upper(struct dome_ctx *ctx, const struct dome_container *src, const char *to,
+		      struct dome_error *err)
+{
+	char from[PATH_MAX];
+	if (dome_path(ctx, from, sizeof from, "containers/%s/upper", src->name) < 0)
+		return dome_invalid(err, "state root too long");
+	struct dome_cgroup *cg = NULL;
+	if (strcmp(src->state, "running") == 0) {
+		cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, src->name, err);
+		if (!cg || dome_cgroup_freeze(cg, true, err) < 0) {
+			dome_cgroup_free(cg);
+			return -1;
+		}
+	}
+	int rc = dome_tree_copy(from, to, err);
+	if (cg) {
+		struct dome_error thaw_err;
+		if (dome_cgroup_freeze(cg, false, &thaw_err) < 0 && rc == 0) {
+			*err = thaw_err;
+			rc = -1;
+		}
+		dome_cgroup_free(cg);
+	}
+	return rc;
+}
+
+static int apply_clone(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
+		       struct dome_error *err)
+{
+	const struct clone_arg *a = arg;
+	struct dome_container src, existing;
+	__cleanup_lock int lock = -1;
+	if (load_locked(ctx, a->src, &src, &lock, NULL, err) < 0)
+		return -1;
+	__cleanup_lock int dst_lock = dome_lock_container(ctx, a->dst, err);
+	if (dst_lock < 0)
+		return -1;
+	int found = dome_inv_find(ctx->store, a->dst, &existing, err);
+	if (found != 0)
+		return found < 0 ? -1 : dome_fail(err, 0, "a container named '%s' exists already", a->dst);
+	char dir[PATH_MAX], sub[PATH_MAX];
+	if (dome_path(ctx, dir, sizeof dir, "containers/%s", a->dst) < 0)
+		return dome_invalid(err, "state root too long");
+	if (access(dir, F_OK) == 0)
+		return dome_fail(err, EEXIST, "the directory %s exists already; `dome doctor` finds leftovers",
+				 dir);
+	if (dome_mkdir_p(dir, 0755, err) < 0)
+		return -1;
+	struct dome_container c = src;
+	strlcpy(c.name, a->dst, sizeof c.name);
+	strlcpy(c.state, "stopped", sizeof c.state);
+	c.ipv4_static[0] = c.ipv4[0] = '\0'; /* one address per container */
+	c.autostart = false;
+	c.pid = c.pid_start = c.monitor_pid = c.monitor_start = 0;
+	c.started_at = c.stopped_at = 0;
+	c.has_exit = false;
+	c.oom_kills = 0;
+	c.created_at = dome_now_ms();
+	struct dome_error ignored;
+	if (dome_path(ctx, sub, sizeof sub, "containers/%s/upper", a->dst) < 0 ||
+	    copy_upper(ctx, &src, sub, err) < 0)
+		goto fail;
+	static const char *const subs[] = { "work", "rootfs" };
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(subs); i++)
+		if (dome_path(ctx, sub, sizeof sub, "containers/%s/%s", a->dst, subs[i]) < 0 ||
+		    dome_mkdir_p(sub, 0755, err) < 0)
+			goto fail;
+	if (dome_inv_insert(ctx->store, &c, err) < 0)
+		goto fail;
+	ch->after = dome_container_json(&c);
+	return 0;
+fail:
+	dome_rm_rf(dir, &ignored);
+	return -1;
+}
+
+int dome_container_clone(struct dome_ctx *ctx, const char *src, const char *dst,
+			 struct dome_error *err)
+{
+	if (dome_validate_name("container", src, err) < 0 ||
+	    dome_validate_name("container", dst, err) < 0)
+		return -1;
+	struct clone_arg a = { src, dst };
+	struct dome_change ch = { .action = "clone", .target = dst,
+				  .params = json_pack("{s:s}", "source", src) };
+	return dome_mutate(ctx, &ch, apply_clone, &a, err);
+}
+
 /* -------------------------------------------------------------------- set */
 
 /* Parse one "key=value" into the container; bad input changes nothing the

@@ -1,6 +1,7 @@
 #include "fsutil.h"
 #include "cleanup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -201,4 +204,97 @@ int dome_run_capture(char *const argv[], char **out, size_t *outlen, int *status
 		*outlen = len;
 	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 	return 0;
+}
+
+static int copy_xattrs(const char *from, const char *to, struct dome_error *err)
+{
+	char names[4096];
+	ssize_t n = llistxattr(from, names, sizeof names);
+	if (n < 0)
+		return errno == ENOTSUP ? 0 : dome_fail(err, errno, "cannot list attributes of %s", from);
+	for (char *name = names; name < names + n; name += strlen(name) + 1) {
+		char value[4096];
+		ssize_t v = lgetxattr(from, name, value, sizeof value);
+		if (v < 0)
+			return dome_fail(err, errno, "cannot read attribute %s of %s", name, from);
+		if (lsetxattr(to, name, value, (size_t)v, 0) < 0)
+			return dome_fail(err, errno, "cannot set attribute %s on %s", name, to);
+	}
+	return 0;
+}
+
+static int copy_meta(const char *from, const char *to, const struct stat *sb, struct dome_error *err)
+{
+	if (lchown(to, sb->st_uid, sb->st_gid) < 0)
+		return dome_fail(err, errno, "cannot set the owner of %s", to);
+	if (!S_ISLNK(sb->st_mode) && chmod(to, sb->st_mode & 07777) < 0)
+		return dome_fail(err, errno, "cannot set the mode of %s", to);
+	if (copy_xattrs(from, to, err) < 0)
+		return -1;
+	struct timespec times[2] = { sb->st_atim, sb->st_mtim };
+	utimensat(AT_FDCWD, to, times, AT_SYMLINK_NOFOLLOW);
+	return 0;
+}
+
+static int copy_entry(const char *from, const char *to, struct dome_error *err);
+
+static int copy_dir(const char *from, const char *to, const struct stat *sb, struct dome_error *err)
+{
+	if (mkdir(to, 0700) < 0)
+		return dome_fail(err, errno, "cannot create %s", to);
+	__cleanup_closedir DIR *d = opendir(from);
+	if (!d)
+		return dome_fail(err, errno, "cannot read %s", from);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char a[PATH_MAX], b[PATH_MAX];
+		if (dome_pathf(a, sizeof a, "%s/%s", from, e->d_name) < 0 ||
+		    dome_pathf(b, sizeof b, "%s/%s", to, e->d_name) < 0)
+			return dome_fail(err, ENAMETOOLONG, "copying %s", from);
+		if (copy_entry(a, b, err) < 0)
+			return -1;
+	}
+	/* Metadata last, so a read-only directory can still be filled. */
+	return copy_meta(from, to, sb, err);
+}
+
+static int copy_entry(const char *from, const char *to, struct dome_error *err)
+{
+	struct stat sb;
+	if (lstat(from, &sb) < 0)
+		return dome_fail(err, errno, "cannot read %s", from);
+	switch (sb.st_mode & S_IFMT) {
+	case S_IFDIR:
+		return copy_dir(from, to, &sb, err);
+	case S_IFREG:
+		if (dome_copy_file(from, to, err) < 0)
+			return -1;
+		break;
+	case S_IFLNK: {
+		char target[PATH_MAX];
+		ssize_t n = readlink(from, target, sizeof target - 1);
+		if (n < 0)
+			return dome_fail(err, errno, "cannot read the link %s", from);
+		target[n] = '\0';
+		if (symlink(target, to) < 0)
+			return dome_fail(err, errno, "cannot create the link %s", to);
+		break;
+	}
+	case S_IFCHR: case S_IFBLK: case S_IFIFO: case S_IFSOCK:
+		if (mknod(to, sb.st_mode, sb.st_rdev) < 0)
+			return dome_fail(err, errno, "cannot create the node %s", to);
+		break;
+	default:
+		return dome_fail(err, 0, "%s has an unknown file type", from);
+	}
+	return copy_meta(from, to, &sb, err);
+}
+
+int dome_tree_copy(const char *src, const char *dst, struct dome_error *err)
+{
+	if (access(dst, F_OK) == 0)
+		return dome_fail(err, EEXIST, "cannot copy to %s", dst);
+	return copy_entry(src, dst, err);
 }

@@ -23,6 +23,12 @@ int dome_write_file(const char *path, const char *data, size_t len, mode_t mode,
 ssize_t dome_read_small(const char *path, char *buf, size_t len);
 /* Copy a regular file (mode kept). */
 int dome_copy_file(const char *from, const char *to, struct dome_error *err);
+/* Copy a directory tree exactly: modes, owners, times, symlinks, device
+ * nodes (overlay whiteouts are 0/0 character devices) and extended
+ * attributes (overlay's trusted.overlay.* markers). `dst` must not exist.
+ * Never follows symlinks; hard links become separate copies. */
+int dome_tree_copy(const char *src, const char *dst, struct dome_error *err);
+
 /* Run argv (no shell), capture stdout into a malloc'd buffer; status is
  * the exit status. Used only for fixed host tools (busybox --list-full). */
 int dome_run_capture(char *const argv[], char **out, size_t *outlen, int *status,

@@ -55,6 +55,22 @@ d exec "$C1" -- /bin/sh -c 'echo overlay-proof > /etc/proof'
 [ ! -e "$DOME_ROOT/images/busybox/etc/proof" ] && ok "image unchanged" || not_ok "image unchanged"
 grep -q "$DOME_ROOT" /proc/self/mountinfo && not_ok "no container mount visible on the host" || ok "no container mount visible on the host"
 
+# Live figures in info, read from the cgroup.
+info=$(d info "$C1" --json)
+echo "$info" | grep -q '"memory_bytes": [1-9]' && ok "info shows live memory use" || { not_ok "info shows live memory use"; echo "$info"; }
+echo "$info" | grep -q '"pids": [1-9]' && ok "info shows live pids" || not_ok "info shows live pids"
+
+# Clone of a running container: briefly frozen, files copied, whiteouts kept.
+d exec "$C1" -- rm /etc/group
+expect_status 0 "clone a running container" -- d clone "$C1" "c$C1"
+[ "$(d info "$C1" --json | json_field state)" = running ] && ok "the source runs on after the clone" || not_ok "the source runs on after the clone"
+expect_status 0 "start the clone" -- d start "c$C1"
+[ "$(d exec "c$C1" -- cat /etc/proof)" = overlay-proof ] && ok "the clone has the source's files" || not_ok "the clone has the source's files"
+d exec "c$C1" -- test -e /etc/group && not_ok "the clone keeps the source's deletions" || ok "the clone keeps the source's deletions"
+[ "$(d exec "c$C1" -- hostname)" = "c$C1" ] && ok "the clone has its own name" || not_ok "the clone has its own name"
+expect_status 1 "clone onto an existing name is refused" -- d clone "$C1" "c$C1"
+expect_status 0 "destroy the clone" -- d destroy --force "c$C1"
+
 # Capabilities: the bounding set is reduced, inside init and in exec.
 capi=$(awk '/CapBnd/ {print $2}' /proc/$pid/status)
 cape=$(d exec "$C1" -- /bin/grep CapBnd /proc/self/status | awk '{print $2}')
