@@ -128,9 +128,12 @@ static void hash_row(sqlite3_stmt *s, int first_col, char out[65])
 
 static const char SQL_TAIL[] =
 	"SELECT seq, hash FROM changes WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1";
+/* Only a pending record: two dome processes starting at once may both close
+ * the same interrupted record; the second must not chain it again (that
+ * would move it to a new position and leave a gap in the chain). */
 static const char SQL_COMPLETE[] =
 	"UPDATE changes SET ended_at = ?2, result = ?3, error = ?4, before = ?5, after = ?6, "
-	"seq = ?7, prev_hash = ?8 WHERE id = ?1";
+	"seq = ?7, prev_hash = ?8 WHERE id = ?1 AND result = 'pending'";
 static const char SQL_ROW_FOR_HASH[] = "SELECT " HASHED_COLUMNS " FROM changes WHERE id = ?1";
 static const char SQL_SET_HASH[] = "UPDATE changes SET hash = ?2 WHERE id = ?1";
 
