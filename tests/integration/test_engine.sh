@@ -77,6 +77,15 @@ cape=$(d exec "$C1" -- /bin/grep CapBnd /proc/self/status | awk '{print $2}')
 [ "$capi" != 000001ffffffffff ] && [ "$capi" = "$cape" ] && ok "capabilities reduced ($capi)" || not_ok "capabilities reduced (init $capi exec $cape)"
 d exec "$C1" -- /bin/mount -t tmpfs none /mnt 2>/dev/null && not_ok "cannot mount inside" || ok "cannot mount inside"
 
+# Devices (v1 devices controller): only the standard nodes are allowed.
+if [ -f "/sys/fs/cgroup/devices/$DOME_CGROUP_PREFIX/$C1/devices.list" ]; then
+	dl=$(cat "/sys/fs/cgroup/devices/$DOME_CGROUP_PREFIX/$C1/devices.list")
+	echo "$dl" | grep -q '^a ' && not_ok "device allowlist in force" || ok "device allowlist in force ($(echo "$dl" | wc -l) entries)"
+	echo "$dl" | grep -q '^b ' && not_ok "no block device allowed" || ok "no block device allowed"
+fi
+d exec "$C1" -- mknod /tmp/disk b 8 0 2>/dev/null && not_ok "cannot make device nodes" || ok "cannot make device nodes"
+[ "$(d exec "$C1" -- sh -c 'head -c 8 /dev/urandom | wc -c')" = 8 ] && ok "standard devices work" || not_ok "standard devices work"
+
 # Memory limit: an allocation past it is OOM-killed, and reported.
 [ "$(cg_file memory memory.limit_in_bytes memory.max)" = 67108864 ] && ok "memory limit in the cgroup" || not_ok "memory limit in the cgroup"
 # busybox tail buffers /dev/zero forever looking for a newline: anonymous memory.
