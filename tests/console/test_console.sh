@@ -91,6 +91,8 @@ check "back at 120x40 the footer is on line 40" bash -c "tmux -L $SOCK capture-p
 T send-keys -t main c
 check "create opens a dialog (or says why not)" wait_for main "Create a container\|cannot create"
 T send-keys -t main Escape
+# Wait for the dialog to close: ESC followed at once by q reads as Alt-q.
+check "Escape closes the dialog" wait_gone main "Create a container"
 T send-keys -t main q
 check "q quits" wait_for main "Pane is dead"
 check "the terminal is restored (no console left on screen)" wait_gone main "F1Help"
