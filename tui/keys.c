@@ -253,25 +253,39 @@ static int validate_memory(const char *text, char *why, size_t whylen, void *arg
 	return 0;
 }
 
+static int validate_net_mode(const char *text, char *why, size_t whylen, void *arg)
+{
+	(void)arg;
+	if (strcmp(text, "bridge") == 0 || strcmp(text, "none") == 0 || strcmp(text, "host") == 0)
+		return 0;
+	snprintf(why, whylen, "network must be bridge, none or host");
+	return -1;
+}
+
 static void k_create(struct tui *t)
 {
 	if (tui_refuse_if_readonly(t, "create") ||
 	    engine_missing(t, (const void *)tui_engine.create, "create"))
 		return;
-	char name[64] = "", mem[32] = "";
+	char name[64] = "", mem[32] = "", net[16] = "bridge";
 	if (!tui_dialog_input(t, "Create a container", "Name:", name, sizeof name,
 			      validate_new_name, t))
 		goto cancelled;
 	if (!tui_dialog_input(t, "Create a container", "Memory limit (empty: unlimited):", mem,
 			      sizeof mem, validate_memory, NULL))
 		goto cancelled;
-	struct dome_create_spec spec = { .name = name };
+	if (!tui_dialog_input(t, "Create a container",
+			      "Network: bridge, none (loopback only) or host (^U clears):", net,
+			      sizeof net, validate_net_mode, NULL))
+		goto cancelled;
+	struct dome_create_spec spec = { .name = name, .net_mode = net };
 	dome_limits_init(&spec.limits);
 	struct dome_error err = { 0 };
 	if (mem[0] && dome_parse_size("memory", mem, true, &spec.limits.memory, &err) < 0) {
 		tui_status(t, true, "%s", err.msg);
 		return;
 	}
+	spec.autostart = tui_dialog_confirm(t, "Create a container", "Start it when the host boots?");
 	spec.start = tui_dialog_confirm(t, "Create a container", "Start it now?");
 	tui_progress(t, "creating %s...", name);
 	int rc = tui_engine.create(t->ctx, &spec, &err);

@@ -1,0 +1,230 @@
+#!/bin/bash
+# The console driving the real engine, through tmux (send-keys, then read the
+# screen with capture-pane), as an admin would: create a container from the
+# dialog and start it, see its PID and memory, change its memory limit live
+# from the Limits tab and find it in the kernel's cgroup file, read its
+# console log, filter and sort, stop it, destroy it after typing its name (a
+# wrong name destroys nothing); read-only mode refusing a stop; TERM=vt100
+# with NO_COLOR; a resize while a dialog is open.
+# Own state root, cgroup prefix, tmux socket and names (with the pid);
+# containers use --net none so no interface is made. Everything is removed
+# on exit, also on failure.
+. "${DOME_SRCDIR:-.}/tests/lib.sh"
+[ "$(id -u)" = 0 ] || { echo "# needs root"; exit 77; }
+command -v tmux >/dev/null || { echo "# needs tmux"; exit 77; }
+
+export DOME_CONFIG=/dev/null
+export DOME_ROOT="$TEST_ROOT/state"
+export DOME_CGROUP_PREFIX="dome-ce-$$"
+SOCK="dome-ce-$$"
+C="ce$$"        # made from the console's dialog
+O="aa$$"        # made with the CLI; sorts before $C by name
+d() { "$DOME" "$@"; }
+T() { tmux -L "$SOCK" "$@"; }
+
+cleanup() {
+	T kill-server 2>/dev/null
+	for c in $(d ls --json 2>/dev/null | jq -r '.[].name' 2>/dev/null); do
+		d destroy --force "$c" >/dev/null 2>&1
+	done
+	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+		[ -d "$h$DOME_CGROUP_PREFIX" ] || continue
+		find "$h$DOME_CGROUP_PREFIX" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	rm -rf "$TEST_ROOT"
+}
+trap cleanup EXIT
+
+case "$(stat -f -c %T /sys/fs/cgroup)" in
+cgroup2fs) MEMFILE="/sys/fs/cgroup/$DOME_CGROUP_PREFIX/$C/memory.max" ;;
+*) MEMFILE="/sys/fs/cgroup/memory/$DOME_CGROUP_PREFIX/$C/memory.limit_in_bytes" ;;
+esac
+
+screen() { T capture-pane -p -t "$1"; }
+# wait_for SESSION PATTERN [SECONDS]: the pattern shows up on the screen
+wait_for() {
+	for _ in $(seq $((${3:-10} * 10))); do
+		screen "$1" | grep -q -- "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+wait_gone() {
+	for _ in $(seq 100); do
+		screen "$1" | grep -q -- "$2" || return 0
+		sleep 0.1
+	done
+	return 1
+}
+# wait_line SESSION LINE PATTERN: screen line LINE (from 1) matches
+wait_line() {
+	for _ in $(seq 100); do
+		screen "$1" | sed -n "$2p" | grep -q -- "$3" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check() { # check DESC CMD...
+	desc=$1; shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; screen "$S" | sed '/^ *$/d; s/^/#   /'; fi
+}
+# start SESSION WIDTH HEIGHT ENV... -- DOME-ARGS...
+start() {
+	S=$1; w=$2; h=$3; shift 3
+	envs=(); while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
+	T new-session -d -s "$S" -x "$w" -y "$h" \
+		env "${envs[@]}" DOME_CONFIG=/dev/null DOME_ROOT="$DOME_ROOT" \
+		DOME_CGROUP_PREFIX="$DOME_CGROUP_PREFIX" "$DOME" "$@" \; \
+		set-option -t "$S" remain-on-exit on
+}
+line_of() { screen "$S" | grep -n -- "$1" | head -1 | cut -d: -f1; }
+field() { d info "$1" --json 2>/dev/null | jq -r ".$2"; }
+# q, then the console process is gone (tmux's pane_dead; its "Pane is dead"
+# line is not always on the captured screen)
+quit() {
+	T send-keys -t "$1" q
+	for _ in $(seq 100); do
+		[ "$(T list-panes -t "$1" -F '#{pane_dead}')" = 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+expect_status 0 "a second container (CLI, stopped) for filter and sort" -- \
+	d create "$O" --net none --memory 32M
+
+start main 120 40 TERM=xterm-256color LANG=C.UTF-8 --
+check "the console shows the CLI's container" wait_for main "^$O .*stopped"
+
+# ---- create from the dialog ----
+T send-keys -t main c
+check "c opens the create dialog" wait_for main "Create a container"
+T send-keys -t main "bad/name"
+check "the name is checked as it is typed" wait_for main "container name .bad/name. has a character that is not allowed"
+T send-keys -t main C-u "$C" Enter
+check "the dialog asks for the memory limit" wait_for main "Memory limit"
+T send-keys -t main 64M Enter
+check "the dialog asks for the network" wait_for main "Network: bridge, none"
+T send-keys -t main C-u none Enter
+check "the dialog asks about autostart" wait_for main "Start it when the host boots"
+T send-keys -t main n
+check "the dialog asks to start now" wait_for main "Start it now"
+T send-keys -t main y
+check "the status line reports the creation" wait_for main "$C created and started" 20
+check "the table shows it running" wait_for main "^$C .*running"
+pid=$(field "$C" pid)
+check "the engine has it running (pid $pid)" test "$(field "$C" state)" = running -a "$pid" -gt 1
+check "the table shows its PID" wait_for main "^$C \+running \+$pid "
+check "the table shows its memory against the 64M limit" wait_for main "^$C .*[0-9.]\+[KMB]*/64M"
+check "it was made with network none" test "$(field "$C" net_mode)" = none
+check "the cgroup has the 64M limit" test "$(cat "$MEMFILE" 2>&1)" = 67108864
+
+# ---- limits, live ----
+T send-keys -t main L
+check "L opens the Limits tab" wait_for main "Memory + swap"
+check "the Limits tab shows 64M" wait_for main "Memory  .* 64M"
+T send-keys -t main Enter
+check "Enter edits the memory limit" wait_for main "New value"
+T send-keys -t main 12x
+check "a bad value is refused as it is typed" wait_for main "memory .12x. has an unknown unit"
+T send-keys -t main C-u 96M Enter
+check "the status line says the limit applied live" wait_for main "memory=96M applied live"
+check "the cgroup file has the new limit (96M)" test "$(cat "$MEMFILE" 2>&1)" = 100663296
+check "the Limits tab shows 96M" wait_for main "Memory  .* 96M"
+
+# ---- logs ----
+T send-keys -t main 3
+check "the Logs tab shows the console log line" wait_for main "dome: container $C up"
+T send-keys -t main Escape
+check "Esc goes back to the table" wait_for main "^$C .*running"
+check "the table shows the new limit" wait_for main "^$C .*/96M"
+
+# ---- filter and sort ----
+a=$(line_of "^$O "); b=$(line_of "^$C ")
+check "sorted by name: $O above $C" test "$a" -lt "$b"
+T send-keys -t main '>'
+check "> sorts by state" wait_for main "sorted by STATE"
+a=$(line_of "^$O "); b=$(line_of "^$C ")
+check "sorted by state: running $C above stopped $O" test "$b" -lt "$a"
+T send-keys -t main '<'
+T send-keys -t main / ce
+check "the filter shows what is typed" wait_for main "Filter: ce"
+check "the filter hides $O" wait_gone main "^$O "
+check "the filter keeps $C" wait_for main "^$C "
+T send-keys -t main Enter
+
+# ---- stop ----
+T send-keys -t main x
+check "x stops it (status line)" wait_for main "$C stopped" 30
+check "the table shows it stopped" wait_for main "^$C .*stopped"
+check "the engine has it stopped" test "$(field "$C" state)" = stopped
+check "its init is gone" test ! -e "/proc/$pid/status" -o -z "$pid"
+T send-keys -t main Escape
+check "Esc clears the filter" wait_for main "^$O "
+
+# ---- destroy: a wrong name destroys nothing ----
+T send-keys -t main D
+check "D asks for the name" wait_for main "Type the name ($C) to confirm"
+T send-keys -t main "$O" Enter
+sleep 0.5
+check "Enter with a wrong name keeps the dialog open" wait_for main "Type the name ($C) to confirm"
+check "the dialog says to type the name exactly" wait_for main "type '$C' exactly to confirm"
+check "after a wrong name $C still exists (in the table)" wait_for main "^$C .*stopped"
+T send-keys -t main Escape
+check "cancelling says nothing changed" wait_for main "destroy cancelled; $C is unchanged"
+check "after a wrong name $C still exists" test "$(field "$C" state)" = stopped
+T send-keys -t main D
+check "D asks again" wait_for main "Type the name ($C) to confirm"
+T send-keys -t main "$C" Enter
+check "the status line reports the destruction" wait_for main "$C destroyed" 20
+check "the table no longer has it" wait_gone main "^$C \+\(stopped\|running\)"
+check "the engine no longer has it" bash -c "! '$DOME' info '$C' >/dev/null 2>&1"
+check "its cgroup is gone" test ! -e "$(dirname "$MEMFILE")"
+check "$O is untouched" test "$(field "$O" state)" = stopped
+
+# ---- a resize while a dialog is open ----
+T send-keys -t main c
+check "the create dialog is open" wait_for main "Create a container"
+T send-keys -t main half
+T resize-window -t main -x 80 -y 24
+check "at 80x24 the dialog is still there" wait_for main "Create a container"
+check "at 80x24 what was typed is kept" wait_for main "half"
+check "at 80x24 the footer is on the last line" wait_line main 24 F1Help
+check "at 80x24 the screen has 24 lines" test "$(screen main | wc -l)" -eq 24
+check "at 80x24 the header is cut to 80 columns" wait_for main "^$(hostname) .*~$"
+T resize-window -t main -x 120 -y 40
+check "back at 120x40 the dialog is still there" wait_for main "Create a container"
+check "back at 120x40 the footer is on line 40" wait_line main 40 F1Help
+check "back at 120x40 the dialog is centred again" wait_for main "^ \{20,\}.*Create a container"
+T send-keys -t main Escape
+check "Esc cancels the create" wait_for main "create cancelled"
+check "nothing was created" bash -c "! '$DOME' info half >/dev/null 2>&1"
+check "q quits" quit main
+
+# ---- read-only refuses to stop a running container ----
+expect_status 0 "start $O with the CLI" -- d start "$O"
+opid=$(field "$O" pid)
+S=ro
+start ro 120 40 TERM=xterm-256color LANG=C.UTF-8 -- --readonly
+check "read-only: $O is shown running" wait_for ro "^$O \+running \+$opid "
+T send-keys -t ro x
+check "read-only refuses the stop with the reason" wait_for ro "read-only: cannot stop (dome was started with --readonly)"
+sleep 1
+check "read-only: $O is still running" test "$(field "$O" state)" = running -a "$(field "$O" pid)" = "$opid"
+T send-keys -t ro D
+check "read-only refuses a destroy too (no dialog)" wait_for ro "read-only: cannot destroy"
+check "read-only: q quits" quit ro
+
+# ---- TERM=vt100 and NO_COLOR with a running container ----
+S=vt
+start vt 80 24 TERM=vt100 NO_COLOR=1 LANG=C.UTF-8 --
+check "vt100: $O running with its PID" wait_for vt "^$O \+running \+$opid "
+check "vt100: the memory column has the 32M limit" wait_for vt "^$O .*/32M"
+check "vt100: ASCII only (no block or line glyphs)" bash -c "! tmux -L $SOCK capture-pane -p -t vt | grep -q '█\|▏\|─\|▁'"
+T send-keys -t vt Enter
+check "vt100: the container view opens" wait_for vt "Overview"
+T send-keys -t vt Escape
+check "vt100: Esc goes back to the table" wait_for vt "^$O \+running"
+check "vt100: q quits" quit vt
+expect_status 0 "stop $O with the CLI" -- d stop "$O"
+finish
