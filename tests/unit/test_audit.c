@@ -184,6 +184,59 @@ static void test_chain_verifies_and_names_tampered_row(void **state)
 	testutil_rmroot(root);
 }
 
+/* A long chain is verified in parallel batches; the answer must still be the
+ * first bad record in chain order, not whichever batch finished first. */
+static void test_verify_names_first_tampered_row_in_long_chain(void **state)
+{
+	(void)state;
+	char *root = testutil_mkroot();
+	struct dome_ctx *ctx = open_root(root, false);
+	struct dome_error err;
+	assert_int_equal(dome_store_begin(ctx->store, &err), 0);
+	for (int i = 0; i < 5000; i++) {
+		char target[16];
+		snprintf(target, sizeof target, "c%d", i % 37);
+		struct dome_change ch = { .action = "set", .target = target,
+					  .params = json_pack("{s:i}", "pids", i),
+					  .before = json_pack("{s:s}", "memory", "256M"),
+					  .after = json_pack("{s:s}", "memory", "512M") };
+		assert_int_equal(dome_audit_record_in_tx(ctx, &ch, i % 100 == 99 ? "failed" : "ok",
+							 i % 100 == 99 ? "busy" : NULL, &err), 0);
+	}
+	assert_int_equal(dome_store_commit(ctx->store, &err), 0);
+	int64_t checked, bad;
+	char why[256];
+	assert_int_equal(dome_audit_verify(ctx, &checked, &bad, why, sizeof why, &err), 0);
+	assert_int_equal(checked, 5000);
+	assert_int_equal(bad, 0);
+
+	sqlite3 *db = dome_store_db(ctx->store);
+	/* A later record tampered too: it must not be the one named. */
+	assert_int_equal(sqlite3_exec(db, "UPDATE changes SET after = '{\"memory\":\"1G\"}' "
+				      "WHERE id IN (4321, 4990)", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(dome_audit_verify(ctx, &checked, &bad, why, sizeof why, &err), 0);
+	assert_int_equal(bad, 4321);
+	assert_int_equal(checked, 4321);
+	assert_non_null(strstr(why, "record 4321 was changed"));
+
+	/* An earlier broken link wins over the later content change. */
+	assert_int_equal(sqlite3_exec(db, "UPDATE changes SET prev_hash = 'x' WHERE id = 1500",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(dome_audit_verify(ctx, &checked, &bad, why, sizeof why, &err), 0);
+	assert_int_equal(bad, 1500);
+	assert_non_null(strstr(why, "record 1500 does not link"));
+
+	/* A record removed: the next one is named, by position. */
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM changes WHERE id = 700", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(dome_audit_verify(ctx, &checked, &bad, why, sizeof why, &err), 0);
+	assert_int_equal(bad, 701);
+	assert_int_equal(checked, 700);
+	assert_non_null(strstr(why, "position 701 but 700"));
+	dome_close(ctx);
+	testutil_rmroot(root);
+}
+
 static int apply_and_die(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 			 struct dome_error *err)
 {
@@ -233,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_readonly_refuses_before_acting),
 		cmocka_unit_test(test_reason_required),
 		cmocka_unit_test(test_chain_verifies_and_names_tampered_row),
+		cmocka_unit_test(test_verify_names_first_tampered_row_in_long_chain),
 		cmocka_unit_test(test_interrupted_change_shows_after_next_start),
 	};
 	return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
