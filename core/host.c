@@ -1,13 +1,12 @@
 #include "host.h"
+#include "cgroup.h"
 #include "cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -53,18 +52,15 @@ static void read_distro(char *out, size_t len)
 	}
 }
 
-/* The same detection the cgroup driver does (statfs magic of /sys/fs/cgroup
- * and of its unified mount), kept here so the header does not need a driver. */
+/* The layout as the cgroup driver sees it, so the header never disagrees
+ * with what the engine does. */
 static const char *cgroup_layout(void)
 {
-	struct statfs fs;
-	if (statfs("/sys/fs/cgroup", &fs) < 0)
+	enum dome_cgroup_layout layout;
+	struct dome_error err = { 0 };
+	if (dome_cgroup_detect(&layout, &err) < 0)
 		return "?";
-	if (fs.f_type == CGROUP2_SUPER_MAGIC)
-		return "v2";
-	if (statfs("/sys/fs/cgroup/unified", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
-		return "hybrid";
-	return "v1";
+	return dome_cgroup_layout_name(layout);
 }
 
 void dome_host_identity(struct dome_host *h)

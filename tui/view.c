@@ -9,7 +9,6 @@
 
 #include <ctype.h>
 #include <curses.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +108,16 @@ static void limit_value(const struct dome_limits *l, size_t i, char *out, size_t
 	}
 }
 
+/* The image's architecture, as recorded when the image was made. */
+static const char *image_arch(struct tui *t, const char *image)
+{
+	static struct dome_image img;
+	struct dome_error err = { 0 };
+	if (dome_image_find(t->ctx->store, image, &img, &err) <= 0)
+		return "unknown (image not found)";
+	return img.arch[0] ? img.arch : "unknown";
+}
+
 static void draw_overview(struct tui *t, const struct tui_row *r, int y)
 {
 	const struct dome_container *c = &r->c;
@@ -132,7 +141,7 @@ static void draw_overview(struct tui *t, const struct tui_row *r, int y)
 		tui_fmt_size(r->mem_limit, b, sizeof b);
 		label(t, y++, "Memory limit", "%s", b);
 	}
-	label(t, y++, "Arch", "%s", "native");
+	label(t, y++, "Arch", "%s", image_arch(t, c->image));
 	fmt_time(c->created_at, when, sizeof when);
 	label(t, y++, "Created", "%s", when);
 	fmt_time(c->started_at, when, sizeof when);
@@ -266,26 +275,6 @@ static void log_next_match(struct tui *t, const char *name)
 	tui_status(t, false, "no further match for '%s'", log_search);
 }
 
-/* Is this /proc/PID/cgroup text in the container's cgroup? */
-static bool in_cgroup(const char *text, const char *want)
-{
-	size_t wl = strlen(want);
-	for (const char *line = text; line && *line; ) {
-		const char *path = strchr(line, ':');
-		path = path ? strchr(path + 1, ':') : NULL;
-		if (path) {
-			path++;
-			if (strncmp(path, want, wl) == 0 && (path[wl] == '\n' || path[wl] == '/' ||
-							     path[wl] == '\0'))
-				return true;
-		}
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	return false;
-}
-
 static bool read_text(const char *path, char *buf, size_t len)
 {
 	__cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -298,50 +287,72 @@ static bool read_text(const char *path, char *buf, size_t len)
 	return true;
 }
 
+/* The command line of `pid` with its NULs as spaces; kernel threads and
+ * zombies have none, so their comm is shown in brackets (as ps does). */
+static bool proc_cmdline(pid_t pid, char *cmd, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	__cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, cmd, len - 1) : -1;
+	if (n > 0) {
+		for (ssize_t i = 0; i < n - 1; i++)
+			if (cmd[i] == '\0')
+				cmd[i] = ' ';
+		cmd[n] = '\0';
+		return true;
+	}
+	char comm[64];
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+	if (!read_text(path, comm, sizeof comm))
+		return false;
+	comm[strcspn(comm, "\n")] = '\0';
+	snprintf(cmd, len, "[%s]", comm);
+	return true;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 static void draw_procs(struct tui *t, const struct tui_row *r, int y)
 {
 	if (r->c.pid <= 0) {
 		mvaddstr(y, 2, "Not running: no processes.");
 		return;
 	}
-	char want[256];
-	snprintf(want, sizeof want, "/%s/%s", t->ctx->cfg.cgroup_prefix, r->c.name);
+	struct dome_error err = { 0 };
+	struct dome_cgroup *cg = dome_cgroup_open(t->ctx->cfg.cgroup_prefix, r->c.name, &err);
+	pid_t *pids = NULL;
+	size_t n = 0;
+	if (!cg || dome_cgroup_pids(cg, &pids, &n, &err) < 0) {
+		char fit[512];
+		tui_fit(err.msg, COLS - 4, fit, sizeof fit);
+		attrset(tui_attr(t, TUI_STATUS_ERR));
+		mvaddstr(y, 2, fit);
+		attrset(A_NORMAL);
+		dome_cgroup_free(cg);
+		return;
+	}
+	dome_cgroup_free(cg);
+	qsort(pids, n, sizeof *pids, cmp_pid);
 	attrset(tui_attr(t, TUI_TABLE_HEAD));
 	tui_clear_line(y, 0);
 	mvprintw(y++, 0, "%8s  %s", "PID", "COMMAND");
 	attrset(A_NORMAL);
-	__cleanup_closedir DIR *d = opendir("/proc");
-	if (!d)
-		return;
-	struct dirent *e;
 	size_t shown = 0;
-	while ((e = readdir(d)) && y < LINES - 2) {
-		if (!isdigit((unsigned char)e->d_name[0]))
-			continue;
-		char path[300], text[4096];
-		snprintf(path, sizeof path, "/proc/%s/cgroup", e->d_name);
-		if (!read_text(path, text, sizeof text) || !in_cgroup(text, want))
-			continue;
-		snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+	for (size_t i = t->view_scroll < n ? t->view_scroll : 0; i < n && y < LINES - 2; i++) {
 		char cmd[1024];
-		__cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd >= 0 ? read(fd, cmd, sizeof cmd - 1) : -1;
-		if (n <= 0) {
-			snprintf(path, sizeof path, "/proc/%s/comm", e->d_name);
-			if (!read_text(path, cmd, sizeof cmd))
-				continue;
-			cmd[strcspn(cmd, "\n")] = '\0';
-		} else {
-			for (ssize_t i = 0; i < n - 1; i++)
-				if (cmd[i] == '\0')
-					cmd[i] = ' ';
-			cmd[n] = '\0';
-		}
-		mvprintw(y++, 0, "%8s  %.*s", e->d_name, COLS > 11 ? COLS - 11 : 0, cmd);
+		if (!proc_cmdline(pids[i], cmd, sizeof cmd))
+			continue; /* exited since cgroup.procs was read */
+		mvprintw(y++, 0, "%8d  %.*s", (int)pids[i], COLS > 11 ? COLS - 11 : 0, cmd);
 		shown++;
 	}
 	if (!shown)
-		mvaddstr(y, 2, "No processes found in the container's cgroup.");
+		mvaddstr(y, 2, "No processes in the container's cgroup.");
+	free(pids);
 }
 
 static void draw_net(struct tui *t, const struct tui_row *r, int y)

@@ -132,9 +132,15 @@ check "the status line says the limit applied live" wait_for main "memory=96M ap
 check "the cgroup file has the new limit (96M)" test "$(cat "$MEMFILE" 2>&1)" = 100663296
 check "the Limits tab shows 96M" wait_for main "Memory  .* 96M"
 
-# ---- logs ----
+# ---- logs, processes, overview ----
 T send-keys -t main 3
 check "the Logs tab shows the console log line" wait_for main "dome: container $C up"
+T send-keys -t main 4
+cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" | sed 's/ *$//')
+check "the Processes tab shows init ($pid: $cmd)" wait_for main "^ *$pid  $cmd"
+T send-keys -t main 1
+check "the Overview tab shows the image's arch ($(uname -m))" wait_for main "Arch  *$(uname -m)"
+check "the Overview tab shows the PID" wait_for main "PID  *$pid"
 T send-keys -t main Escape
 check "Esc goes back to the table" wait_for main "^$C .*running"
 check "the table shows the new limit" wait_for main "^$C .*/96M"
