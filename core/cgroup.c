@@ -703,3 +703,77 @@ int dome_cg_txn_commit(struct dome_cg_txn *t, struct dome_error *err)
 	}
 	return 0;
 }
+
+int dome_cg_txn_add_undo(struct dome_cg_txn *t, const char *dir, const char *file,
+			 const char *value, const char *undo, struct dome_error *err)
+{
+	if (t->n == DOME_ARRAY_SIZE(t->c))
+		return dome_fail(err, E2BIG, "too many cgroup writes in one change");
+	struct dome_cg_change *c = &t->c[t->n++];
+	c->dir = dir;
+	c->file = file;
+	strlcpy(c->value, value, sizeof c->value);
+	strlcpy(c->old, undo, sizeof c->old);
+	return 0;
+}
+
+static struct dome_cg_io_figure *io_slot(struct dome_cg_io_figure *f, size_t *n, size_t max,
+					 unsigned major, unsigned minor)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (f[i].major == major && f[i].minor == minor)
+			return &f[i];
+	if (*n == max)
+		return NULL;
+	memset(&f[*n], 0, sizeof f[*n]);
+	f[*n].major = major;
+	f[*n].minor = minor;
+	return &f[(*n)++];
+}
+
+void dome_cg_io_parse_v1(const char *text, int which, struct dome_cg_io_figure *f, size_t *n,
+			 size_t max)
+{
+	for (const char *p = text; p && *p;) {
+		unsigned ma, mi;
+		unsigned long long v;
+		struct dome_cg_io_figure *slot;
+		if (sscanf(p, "%u:%u %llu", &ma, &mi, &v) == 3 && (slot = io_slot(f, n, max, ma, mi)))
+			slot->now[which] = v;
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+}
+
+void dome_cg_io_parse_v2(const char *text, struct dome_cg_io_figure *f, size_t *n, size_t max)
+{
+	static const char *const keys[] = { "rbps=", "wbps=", "riops=", "wiops=" };
+	for (const char *p = text; p && *p;) {
+		unsigned ma, mi;
+		const char *eol = strchr(p, '\n');
+		struct dome_cg_io_figure *slot;
+		if (sscanf(p, "%u:%u", &ma, &mi) == 2 && (slot = io_slot(f, n, max, ma, mi))) {
+			for (int k = 0; k < 4; k++) {
+				const char *at = strstr(p, keys[k]);
+				if (at && (!eol || at < eol) && strncmp(at + strlen(keys[k]), "max", 3) != 0)
+					slot->now[k] = strtoull(at + strlen(keys[k]), NULL, 10);
+			}
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+}
+
+void dome_cg_io_want(const struct dome_limits *l, struct dome_cg_io_figure *f, size_t *n,
+		     size_t max)
+{
+	for (size_t i = 0; i < l->nio; i++) {
+		const struct dome_io_limit *d = &l->io[i];
+		struct dome_cg_io_figure *slot = io_slot(f, n, max, d->major, d->minor);
+		if (!slot)
+			continue;
+		slot->want[0] = d->rbps;
+		slot->want[1] = d->wbps;
+		slot->want[2] = d->riops;
+		slot->want[3] = d->wiops;
+	}
+}

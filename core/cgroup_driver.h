@@ -125,12 +125,33 @@ struct dome_cg_change {
 	char old[256];
 };
 struct dome_cg_txn {
-	struct dome_cg_change c[16];
+	struct dome_cg_change c[48]; /* room for 8 devices x 4 I/O files */
 	size_t n;
 };
 /* Queue a write; `value` is copied. Reads the old value now. */
 int dome_cg_txn_add(struct dome_cg_txn *t, const char *dir, const char *file,
 		    const char *value, struct dome_error *err);
 int dome_cg_txn_commit(struct dome_cg_txn *t, struct dome_error *err);
+/* Queue a write whose undo is not the file's old content: files like
+ * blkio.throttle.* and io.max hold one line per device, and one device's
+ * line is written back to undo one device's change. */
+int dome_cg_txn_add_undo(struct dome_cg_txn *t, const char *dir, const char *file,
+			 const char *value, const char *undo, struct dome_error *err);
+
+/* I/O limits. Devices named in the file and in `l` are collected so that a
+ * device dropped from the limits is reset too. For each (device, figure):
+ * the value in the file now (0 = none) and the one wanted. */
+struct dome_cg_io_figure {
+	unsigned major, minor;
+	uint64_t now[4], want[4];   /* rbps, wbps, riops, wiops */
+};
+/* Parse "MAJ:MIN VALUE" lines (v1 blkio.throttle.*) into figure `which`. */
+void dome_cg_io_parse_v1(const char *text, int which, struct dome_cg_io_figure *f, size_t *n,
+			 size_t max);
+/* Parse "MAJ:MIN rbps=X wbps=Y riops=Z wiops=W" lines (v2 io.max). */
+void dome_cg_io_parse_v2(const char *text, struct dome_cg_io_figure *f, size_t *n, size_t max);
+/* Put the wanted values of `l` into the table (adding devices as needed). */
+void dome_cg_io_want(const struct dome_limits *l, struct dome_cg_io_figure *f, size_t *n,
+		     size_t max);
 
 #endif

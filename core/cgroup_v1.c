@@ -200,6 +200,36 @@ static int add_cpu(struct dome_cg_txn *t, const char *dir, const struct dome_lim
 	return 0;
 }
 
+/* One line per device and figure: "MAJ:MIN VALUE", 0 removes the limit. */
+static int add_blkio(struct dome_cg_txn *t, const char *dir, const struct dome_limits *l,
+		     struct dome_error *err)
+{
+	static const char *const files[] = {
+		"blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+		"blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device",
+	};
+	struct dome_cg_io_figure f[2 * DOME_IO_DEVICES_MAX];
+	size_t n = 0;
+	for (int k = 0; k < 4; k++) {
+		char text[1024];
+		if (dome_cg_read(dir, files[k], text, sizeof text, err) < 0)
+			return -1;
+		dome_cg_io_parse_v1(text, k, f, &n, DOME_ARRAY_SIZE(f));
+	}
+	dome_cg_io_want(l, f, &n, DOME_ARRAY_SIZE(f));
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < 4; k++) {
+			if (f[i].now[k] == f[i].want[k])
+				continue;
+			char value[64], undo[64];
+			snprintf(value, sizeof value, "%u:%u %" PRIu64, f[i].major, f[i].minor, f[i].want[k]);
+			snprintf(undo, sizeof undo, "%u:%u %" PRIu64, f[i].major, f[i].minor, f[i].now[k]);
+			if (dome_cg_txn_add_undo(t, dir, files[k], value, undo, err) < 0)
+				return -1;
+		}
+	return 0;
+}
+
 static int v1_apply_limits(struct dome_cgroup *cg, const struct dome_limits *l,
 			   struct dome_error *err)
 {
@@ -224,6 +254,12 @@ static int v1_apply_limits(struct dome_cgroup *cg, const struct dome_limits *l,
 			return -1;
 	} else if (l->pids) {
 		return missing("a pids limit", "pids", err);
+	}
+	if ((dir = dir_of(cg, CG_BLKIO))) {
+		if (add_blkio(&t, dir, l, err) < 0)
+			return -1;
+	} else if (l->nio) {
+		return missing("an I/O limit", "blkio", err);
 	}
 	/* The cpuset last: it is the value most likely refused (CPUs that are
 	 * not there), and everything before it is then restored. */

@@ -105,6 +105,44 @@ static void fmt_max(char *out, size_t len, uint64_t v)
 		snprintf(out, len, "%" PRIu64, v);
 }
 
+static void fmt_io_line(char *out, size_t len, const struct dome_cg_io_figure *f,
+			const uint64_t v[4])
+{
+	char fig[4][24];
+	for (int k = 0; k < 4; k++)
+		fmt_max(fig[k], sizeof fig[k], v[k] ? v[k] : UINT64_MAX);
+	snprintf(out, len, "%u:%u rbps=%s wbps=%s riops=%s wiops=%s", f->major, f->minor, fig[0],
+		 fig[1], fig[2], fig[3]);
+}
+
+/* io.max: one line per device, "max" for no limit. */
+static int add_io(struct dome_cg_txn *t, const struct dome_cgroup *cg,
+		  const struct dome_limits *l, struct dome_error *err)
+{
+	if (!dome_cg_has(cg->unified, "io.max")) {
+		if (l->nio == 0)
+			return 0;
+		return add(t, cg, "io.max", "", false, "io", err);
+	}
+	char text[2048];
+	if (dome_cg_read(cg->unified, "io.max", text, sizeof text, err) < 0)
+		return -1;
+	struct dome_cg_io_figure f[2 * DOME_IO_DEVICES_MAX];
+	size_t n = 0;
+	dome_cg_io_parse_v2(text, f, &n, DOME_ARRAY_SIZE(f));
+	dome_cg_io_want(l, f, &n, DOME_ARRAY_SIZE(f));
+	for (size_t i = 0; i < n; i++) {
+		if (!memcmp(f[i].now, f[i].want, sizeof f[i].now))
+			continue;
+		char value[160], undo[160];
+		fmt_io_line(value, sizeof value, &f[i], f[i].want);
+		fmt_io_line(undo, sizeof undo, &f[i], f[i].now);
+		if (dome_cg_txn_add_undo(t, cg->unified, "io.max", value, undo, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int v2_apply_limits(struct dome_cgroup *cg, const struct dome_limits *l,
 			   struct dome_error *err)
 {
@@ -130,6 +168,7 @@ static int v2_apply_limits(struct dome_cgroup *cg, const struct dome_limits *l,
 	    add(&t, cg, "cpu.weight", weight, l->cpu_weight == 0, "cpu", err) < 0 ||
 	    add(&t, cg, "cpu.max", cpumax, l->cpu_millis == 0, "cpu", err) < 0 ||
 	    add(&t, cg, "pids.max", pids, l->pids == 0, "pids", err) < 0 ||
+	    add_io(&t, cg, l, err) < 0 ||
 	    add(&t, cg, "cpuset.cpus", cpus, !l->cpuset[0], "cpuset", err) < 0)
 		return -1;
 	return dome_cg_txn_commit(&t, err);

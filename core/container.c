@@ -12,6 +12,9 @@
 #include "runtime.h"
 
 #include <errno.h>
+#include <sys/sysmacros.h>
+#include <sys/stat.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -431,6 +434,75 @@ int dome_container_clone(struct dome_ctx *ctx, const char *src, const char *dst,
 
 /* -------------------------------------------------------------------- set */
 
+/* io=DEV:rbps=10M,wbps=5M,riops=200,wiops=100 or io=DEV:max (no limit on
+ * DEV); DEV is MAJ:MIN or a block device path such as /dev/vda. Figures not
+ * named keep their value; "max" unsets one. */
+static int parse_io(struct dome_limits *l, const char *v, struct dome_error *err)
+{
+	static const char forms[] = "write io=DEVICE:rbps=10M,wbps=5M,riops=200,wiops=100 or "
+				    "io=DEVICE:max, DEVICE being MAJ:MIN or /dev/NAME";
+	unsigned ma, mi;
+	const char *rest;
+	if (v[0] == '/') {
+		const char *colon = strchr(v, ':');
+		char path[PATH_MAX];
+		struct stat sb;
+		if (!colon || (size_t)(colon - v) >= sizeof path)
+			return dome_invalid(err, "io '%.60s': %s", v, forms);
+		memcpy(path, v, (size_t)(colon - v));
+		path[colon - v] = '\0';
+		if (stat(path, &sb) < 0 || !S_ISBLK(sb.st_mode))
+			return dome_invalid(err, "io: %s is not a block device", path);
+		ma = major(sb.st_rdev);
+		mi = minor(sb.st_rdev);
+		rest = colon + 1;
+	} else {
+		int used = 0;
+		if (sscanf(v, "%4u:%7u:%n", &ma, &mi, &used) != 2 || used == 0 || !isdigit((unsigned char)v[0]))
+			return dome_invalid(err, "io '%.60s': %s", v, forms);
+		rest = v + used;
+	}
+	if (ma > 4095 || mi > 1048575)
+		return dome_invalid(err, "io: device %u:%u does not exist", ma, mi);
+	size_t i = 0;
+	while (i < l->nio && !(l->io[i].major == ma && l->io[i].minor == mi))
+		i++;
+	if (!strcmp(rest, "max")) {
+		if (i < l->nio)
+			l->io[i] = l->io[--l->nio];
+		return 0;
+	}
+	struct dome_io_limit d = { ma, mi, 0, 0, 0, 0 };
+	if (i < l->nio)
+		d = l->io[i];
+	else if (l->nio == DOME_IO_DEVICES_MAX)
+		return dome_invalid(err, "io: at most %d devices can be limited", DOME_IO_DEVICES_MAX);
+	char list[256], *save = NULL;
+	if (strlcpy(list, rest, sizeof list) >= sizeof list || !list[0])
+		return dome_invalid(err, "io '%.60s': %s", v, forms);
+	for (char *item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		if (!eq)
+			return dome_invalid(err, "io '%.60s': %s", v, forms);
+		*eq++ = '\0';
+		uint64_t *field = !strcmp(item, "rbps") ? &d.rbps : !strcmp(item, "wbps") ? &d.wbps
+				: !strcmp(item, "riops") ? &d.riops : !strcmp(item, "wiops") ? &d.wiops : NULL;
+		if (!field)
+			return dome_invalid(err, "io: unknown figure '%s'; %s", item, forms);
+		uint64_t n;
+		if (!strcmp(eq, "max") || !strcmp(eq, "unlimited"))
+			n = 0;
+		else if (field == &d.rbps || field == &d.wbps ? dome_parse_size(item, eq, false, &n, err) < 0
+				: dome_parse_uint(item, eq, 1, UINT64_C(1) << 40, &n, err) < 0)
+			return -1;
+		*field = n;
+	}
+	if (i == l->nio)
+		l->nio++;
+	l->io[i] = d;
+	return 0;
+}
+
 /* Parse one "key=value" into the container; bad input changes nothing the
  * caller keeps (it works on a copy). */
 static int parse_setting(struct dome_container *c, const char *kv, struct dome_error *err)
@@ -477,6 +549,8 @@ static int parse_setting(struct dome_container *c, const char *kv, struct dome_e
 		}
 		return dome_parse_uint("pids", v, 1, 4194304, &l->pids, err);
 	}
+	if (!strcmp(key, "io"))
+		return parse_io(l, v, err);
 	if (!strcmp(key, "autostart"))
 		return dome_parse_bool("autostart", v, &c->autostart, err);
 	if (!strcmp(key, "autostart_order")) {
@@ -492,7 +566,7 @@ static int parse_setting(struct dome_container *c, const char *kv, struct dome_e
 		return 0;
 	}
 	return dome_invalid(err, "unknown setting '%s'; settings are memory, memory_swap, cpus, "
-			    "cpu_weight, cpuset, pids, autostart, autostart_order, autostart_delay", key);
+			    "cpu_weight, cpuset, pids, io, autostart, autostart_order, autostart_delay", key);
 }
 
 struct set_arg {

@@ -18,8 +18,12 @@ void dome_limits_init(struct dome_limits *l)
 	"c.monitor_pid, c.monitor_start, c.created_at, c.started_at, c.stopped_at, "        \
 	"c.exit_code, c.exit_signal, c.oom_kills, c.autostart, c.autostart_order, "         \
 	"c.autostart_delay, l.memory, l.memory_swap, l.cpu_weight, l.cpu_millis, l.pids, "  \
-	"l.cpuset, ls.address FROM containers c LEFT JOIN limits l ON l.container_id = c.id " \
-	"LEFT JOIN leases ls ON ls.container_id = c.id"
+	"l.cpuset, ls.address, io.spec FROM containers c " \
+	"LEFT JOIN limits l ON l.container_id = c.id " \
+	"LEFT JOIN leases ls ON ls.container_id = c.id " \
+	"LEFT JOIN (SELECT container_id, group_concat(device || ' ' || ifnull(rbps, 0) || ' ' || " \
+	"ifnull(wbps, 0) || ' ' || ifnull(riops, 0) || ' ' || ifnull(wiops, 0), ';') AS spec " \
+	"FROM io_limits GROUP BY container_id) io ON io.container_id = c.id"
 
 static const char SQL_LIST[] = "SELECT " CONTAINER_COLUMNS " ORDER BY c.name";
 static const char SQL_FIND[] = "SELECT " CONTAINER_COLUMNS " WHERE c.name = ?1";
@@ -68,6 +72,18 @@ static void read_container(sqlite3_stmt *s, struct dome_container *c)
 	c->limits.cpu_millis = (uint32_t)col_i64(s, 22);
 	c->limits.pids = (uint64_t)col_i64(s, 23);
 	col_text(s, 24, c->limits.cpuset, sizeof c->limits.cpuset);
+	/* io: "MAJ:MIN rbps wbps riops wiops;..." from the grouped join */
+	const unsigned char *io = sqlite3_column_text(s, 26);
+	for (const char *p = (const char *)io; p && *p && c->limits.nio < DOME_IO_DEVICES_MAX;) {
+		struct dome_io_limit *d = &c->limits.io[c->limits.nio];
+		unsigned long long r, w, ri, wi;
+		if (sscanf(p, "%u:%u %llu %llu %llu %llu", &d->major, &d->minor, &r, &w, &ri, &wi) == 6) {
+			d->rbps = r, d->wbps = w, d->riops = ri, d->wiops = wi;
+			c->limits.nio++;
+		}
+		p = strchr(p, ';');
+		p = p ? p + 1 : NULL;
+	}
 	uint32_t a = (uint32_t)col_i64(s, 25);
 	if (a)
 		snprintf(c->ipv4, sizeof c->ipv4, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
@@ -149,6 +165,11 @@ static const char SQL_LIMITS_UPSERT[] =
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(container_id) DO UPDATE SET "
 	"memory = ?2, memory_swap = ?3, cpu_weight = ?4, cpu_millis = ?5, pids = ?6, cpuset = ?7";
 
+static const char SQL_IO_CLEAR[] = "DELETE FROM io_limits WHERE container_id = ?1";
+static const char SQL_IO_ADD[] =
+	"INSERT INTO io_limits (container_id, device, rbps, wbps, riops, wiops) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
 static int write_limits(struct dome_store *st, int64_t id, const struct dome_limits *l,
 			struct dome_error *err)
 {
@@ -162,7 +183,29 @@ static int write_limits(struct dome_store *st, int64_t id, const struct dome_lim
 	dome_bind_int64_or_null(s, 5, l->cpu_millis != 0, l->cpu_millis);
 	dome_bind_int64_or_null(s, 6, l->pids != 0, (int64_t)l->pids);
 	dome_bind_text_or_null(s, 7, l->cpuset[0] ? l->cpuset : NULL);
-	return dome_store_exec_stmt(st, s, "storing limits", err);
+	if (dome_store_exec_stmt(st, s, "storing limits", err) < 0)
+		return -1;
+	if (!(s = dome_store_stmt(st, SQL_IO_CLEAR, err)))
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if (dome_store_exec_stmt(st, s, "storing I/O limits", err) < 0)
+		return -1;
+	for (size_t i = 0; i < l->nio; i++) {
+		const struct dome_io_limit *d = &l->io[i];
+		char dev[32];
+		snprintf(dev, sizeof dev, "%u:%u", d->major, d->minor);
+		if (!(s = dome_store_stmt(st, SQL_IO_ADD, err)))
+			return -1;
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_text(s, 2, dev, -1, SQLITE_TRANSIENT);
+		dome_bind_int64_or_null(s, 3, d->rbps != 0, (int64_t)d->rbps);
+		dome_bind_int64_or_null(s, 4, d->wbps != 0, (int64_t)d->wbps);
+		dome_bind_int64_or_null(s, 5, d->riops != 0, (int64_t)d->riops);
+		dome_bind_int64_or_null(s, 6, d->wiops != 0, (int64_t)d->wiops);
+		if (dome_store_exec_stmt(st, s, "storing I/O limits", err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int dome_inv_insert(struct dome_store *st, struct dome_container *c, struct dome_error *err)
@@ -368,15 +411,34 @@ static json_t *size_or_null(uint64_t v)
 	return v == DOME_UNLIMITED ? json_null() : json_integer((json_int_t)v);
 }
 
+static json_t *io_json(const struct dome_limits *l)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < l->nio; i++) {
+		const struct dome_io_limit *d = &l->io[i];
+		char dev[32];
+		snprintf(dev, sizeof dev, "%u:%u", d->major, d->minor);
+		json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:o, s:o}", "device", dev,
+			"rbps", d->rbps ? json_integer((json_int_t)d->rbps) : json_null(),
+			"wbps", d->wbps ? json_integer((json_int_t)d->wbps) : json_null(),
+			"riops", d->riops ? json_integer((json_int_t)d->riops) : json_null(),
+			"wiops", d->wiops ? json_integer((json_int_t)d->wiops) : json_null()));
+	}
+	return arr;
+}
+
 json_t *dome_limits_json(const struct dome_limits *l)
 {
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "memory", size_or_null(l->memory),
 			 "memory_swap", size_or_null(l->memory_swap),
 			 "cpu_weight", l->cpu_weight ? json_integer(l->cpu_weight) : json_null(),
 			 "cpus", l->cpu_millis ? json_real(l->cpu_millis / 1000.0) : json_null(),
 			 "cpuset", l->cpuset[0] ? json_string(l->cpuset) : json_null(),
 			 "pids", l->pids ? json_integer((json_int_t)l->pids) : json_null());
+	if (o)
+		json_object_set_new(o, "io", io_json(l));
+	return o;
 }
 
 static json_t *time_or_null(int64_t ms)

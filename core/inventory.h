@@ -10,6 +10,14 @@
 #include "store.h"
 #include "validate.h"
 
+/* I/O throttle for one block device; 0 = no limit on that figure. */
+struct dome_io_limit {
+	unsigned major, minor;
+	uint64_t rbps, wbps;     /* bytes per second */
+	uint64_t riops, wiops;   /* operations per second */
+};
+#define DOME_IO_DEVICES_MAX 8
+
 /* Unset limits: memory/memory_swap DOME_UNLIMITED, the others 0 or "". */
 struct dome_limits {
 	uint64_t memory;       /* bytes */
@@ -18,6 +26,8 @@ struct dome_limits {
 	uint32_t cpu_millis;   /* quota in 1/1000 CPU */
 	uint64_t pids;
 	char cpuset[256];
+	size_t nio;
+	struct dome_io_limit io[DOME_IO_DEVICES_MAX];
 };
 
 void dome_limits_init(struct dome_limits *l);

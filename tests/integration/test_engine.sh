@@ -103,6 +103,18 @@ case "$q" in 50000|"50000 100000") ok "cpu quota visible ($q)";; *) not_ok "cpu 
 [ "$(cg_file pids pids.max pids.max)" = 8 ] && ok "pids limit in the cgroup" || not_ok "pids limit in the cgroup"
 out=$(d exec "$C1" -- /bin/sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do /bin/sleep 5 & done; wait' 2>&1)
 echo "$out" | grep -qi "fork\|resource" && ok "forks past the pids limit fail" || { not_ok "forks past the pids limit fail"; echo "$out" | head -3; }
+# I/O throttle on a real block device of this machine.
+blk=$(for b in /sys/block/*; do case "${b##*/}" in loop*|ram*|zram*) continue;; esac; cat "$b/dev"; break; done)
+if [ -n "$blk" ]; then
+	expect_status 0 "set an I/O limit on $blk" -- d set "$C1" "io=$blk:rbps=10M,wiops=100"
+	rb=$(cat "/sys/fs/cgroup/blkio/$DOME_CGROUP_PREFIX/$C1/blkio.throttle.read_bps_device" 2>/dev/null || grep "^$blk " "/sys/fs/cgroup/$DOME_CGROUP_PREFIX/$C1/io.max")
+	case "$rb" in *"$blk 10485760"*|*"$blk rbps=10485760"*) ok "I/O read limit in the cgroup";; *) not_ok "I/O read limit in the cgroup ($rb)";; esac
+	expect_status 1 "an I/O limit on a missing device is refused" -- d set "$C1" io=999:0:rbps=1M pids=3
+	expect_grep "$TEST_ROOT/err" "restored" "and what was written before it is restored"
+	[ "$(cg_file pids pids.max pids.max)" = 8 ] && ok "pids unchanged by the refused change" || not_ok "pids unchanged by the refused change"
+	expect_status 0 "remove the I/O limit" -- d set "$C1" "io=$blk:max"
+fi
+expect_status 2 "a malformed I/O limit is bad input" -- d set "$C1" io=sda
 expect_status 2 "a bad value is refused" -- d set "$C1" memory=lots
 [ "$(cg_file memory memory.limit_in_bytes memory.max)" = 134217728 ] && ok "refused set changed nothing" || not_ok "refused set changed nothing"
 expect_status 0 "unset limits" -- d set "$C1" pids=max cpus=max
