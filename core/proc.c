@@ -7,7 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-int dome_proc_start_time(pid_t pid, int64_t *start)
+/* Fields 3 (state) and 22 (start time) of /proc/PID/stat. */
+static int read_stat(pid_t pid, char *state, int64_t *start)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -30,6 +31,7 @@ int dome_proc_start_time(pid_t pid, int64_t *start)
 		return -1;
 	}
 	p += 2; /* now at field 3 (state) */
+	*state = *p;
 	for (int field = 3; field < 22; field++) {
 		p = strchr(p, ' ');
 		if (!p) {
@@ -42,12 +44,21 @@ int dome_proc_start_time(pid_t pid, int64_t *start)
 	return 0;
 }
 
+int dome_proc_start_time(pid_t pid, int64_t *start)
+{
+	char state;
+	return read_stat(pid, &state, start);
+}
+
 bool dome_proc_alive(pid_t pid, int64_t start)
 {
 	int64_t now;
-	if (pid <= 0 || dome_proc_start_time(pid, &now) < 0)
+	char state;
+	if (pid <= 0 || read_stat(pid, &state, &now) < 0)
 		return false;
-	return now == start;
+	/* A zombie has ended: it only waits for its parent (for an orphaned
+	 * init whose monitor died, the host's pid 1) to collect it. */
+	return now == start && state != 'Z' && state != 'X';
 }
 
 double dome_uptime_seconds(void)

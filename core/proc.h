@@ -11,7 +11,8 @@
 /* Start time of `pid`; -1 with errno (ESRCH) when there is no such process. */
 int dome_proc_start_time(pid_t pid, int64_t *start);
 
-/* True when `pid` runs and started at `start` (the same process). */
+/* True when `pid` runs (a zombie does not) and started at `start` (the same
+ * process). */
 bool dome_proc_alive(pid_t pid, int64_t start);
 
 /* Seconds since boot. */

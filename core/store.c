@@ -41,6 +41,12 @@ int dome_store_fail(struct dome_store *st, struct dome_error *err, const char *w
 				 what, st->path, DOME_BUSY_TIMEOUT_MS / 1000);
 	case SQLITE_READONLY:
 		return dome_fail(err, 0, "%s: the inventory %s is open read-only", what, st->path);
+	case SQLITE_IOERR:
+		/* A write that hit a full disk is often reported as an I/O
+		 * error (the WAL or its index could not grow). */
+		if (sqlite3_system_errno(st->db) != ENOSPC)
+			return dome_fail(err, 0, "%s: %s (%s)", what, msg, st->path);
+		/* fall through */
 	case SQLITE_FULL:
 		return dome_fail(err, ENOSPC, "%s: the disk holding %s is full; free space and retry",
 				 what, st->path);
