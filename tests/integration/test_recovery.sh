@@ -1,0 +1,137 @@
+#!/bin/bash
+# Faults dome survives, each as a user would check it: kill -9 of the CLI
+# mid-start and mid-stop, kill -9 of a monitor, the container's init killed,
+# the memory limit hit, the state root's filesystem full, the database locked
+# by another writer, a corrupt database, and two CLIs acting on the same
+# container at once. Private state root, cgroup prefix, bridge and subnet; a
+# tmpfs of its own for the full-disk case; all removed on exit.
+. "${DOME_SRCDIR:-.}/tests/lib.sh"
+. "${DOME_SRCDIR:-.}/tests/integration/leaks.sh"
+[ "$(id -u)" = 0 ] || { echo "# needs root"; exit 77; }
+[ -x "$DOME" ] || { echo "# no dome binary at $DOME"; exit 99; }
+setup_instance 250
+alive() { [ -n "$1" ] && [ -r "/proc/$1/status" ] && ! grep -q '^State:.*Z' "/proc/$1/status"; }
+wait_state() { # NAME STATE: up to 5 s
+	for i in $(seq 1 50); do [ "$(json_get "$1" state)" = "$2" ] && return 0; sleep 0.1; done
+	return 1
+}
+C="rc$n"
+expect_status 0 "create $C" -- d create "$C" --memory 32M
+
+# --- kill -9 of the CLI mid-start and mid-stop
+DOME_FAULT=start.after-network d start "$C" >/dev/null 2>&1
+[ $? = 137 ] && ok "CLI killed mid-start" || not_ok "CLI killed mid-start"
+[ "$(d ls --json | jq -r ".[] | select(.name == \"$C\") | .state")" = stopped ] && ok "dome ls after it shows stopped" || not_ok "dome ls after it shows stopped"
+expect_no_leaks "$C" "killed mid-start"
+expect_status 0 "start" -- d start "$C"
+DOME_FAULT=stop.after-signal d stop "$C" >/dev/null 2>&1
+[ $? = 137 ] && ok "CLI killed mid-stop" || not_ok "CLI killed mid-stop"
+wait_state "$C" stopped && ok "the stop completes without the CLI (state stopped)" || not_ok "the stop completes without the CLI ($(json_get "$C" state))"
+expect_no_leaks "$C" "killed mid-stop"
+
+# --- kill -9 of the monitor: the container keeps running; dome stop works
+expect_status 0 "start" -- d start "$C"
+pid=$(json_get "$C" pid); mon=$(json_get "$C" monitor_pid)
+kill -9 "$mon"; sleep 0.3
+alive "$pid" && ok "init survives its monitor's death" || not_ok "init survives its monitor's death"
+[ "$(d ls --json | jq -r ".[] | select(.name == \"$C\") | .state")" = running ] && ok "dome ls shows it running (the truth)" || not_ok "dome ls shows it running"
+d doctor --dry-run --json > "$TEST_ROOT/doc"
+[ "$(jq -r '.items[] | select(.kind == "monitor") | .name' "$TEST_ROOT/doc")" = "$C" ] && ok "doctor reports the missing monitor" || { not_ok "doctor reports the missing monitor"; cat "$TEST_ROOT/doc"; }
+expect_status 0 "dome stop stops it" -- d stop "$C" --timeout 5
+alive "$pid" && not_ok "init is gone after stop" || ok "init is gone after stop"
+[ "$(json_get "$C" state)" = stopped ] && ok "state stopped" || not_ok "state stopped"
+expect_no_leaks "$C" "monitor killed, then stop"
+
+# the monitor killed, then init exits on its own: the next run records it
+expect_status 0 "start" -- d start "$C"
+pid=$(json_get "$C" pid); mon=$(json_get "$C" monitor_pid)
+kill -9 "$mon"; sleep 0.2; kill -9 "$pid"; sleep 0.3
+[ "$(d ls --json | jq -r ".[] | select(.name == \"$C\") | .state")" = stopped ] && ok "unmonitored init's death seen by the next dome ls" || not_ok "unmonitored init's death seen by the next dome ls"
+expect_no_leaks "$C" "monitor then init killed"
+
+# --- container init killed: stopped, with its signal
+expect_status 0 "start" -- d start "$C"
+kill -9 "$(json_get "$C" pid)"
+wait_state "$C" stopped && [ "$(json_get "$C" exit_signal)" = 9 ] && ok "killed init: stopped by signal 9" || { not_ok "killed init: stopped by signal 9"; d info "$C" --json; }
+expect_no_leaks "$C" "init killed"
+
+# --- memory limit hit: the OOM kill is reported
+expect_status 0 "start" -- d start "$C"
+d exec "$C" -- tail /dev/zero >/dev/null 2>&1
+st=$?
+[ "$st" = 137 ] && ok "allocation past 32M killed (137)" || not_ok "allocation past 32M killed ($st)"
+o=$(json_get "$C" stats.oom_kills_this_run)
+[ "${o:-0}" -ge 1 ] && ok "info reports the OOM kill ($o)" || { not_ok "info reports the OOM kill"; d info "$C" --json; }
+expect_status 0 "stop" -- d stop "$C" --timeout 5
+o=$(json_get "$C" oom_kills)
+[ "${o:-0}" -ge 1 ] && ok "the stored OOM count survives the stop ($o)" || not_ok "the stored OOM count survives the stop ($o)"
+d report --since -1h --format json > "$TEST_ROOT/report"
+jq -e ".timeline[] | select(.type == \"event\" and .kind == \"oom_kill\" and .container == \"$C\")" "$TEST_ROOT/report" >/dev/null &&
+	ok "the report's timeline has the oom_kill event" || not_ok "the report's timeline has the oom_kill event"
+
+# --- two CLIs on the same container at once: exactly one wins
+starts() { sqlite3 "$DOME_ROOT/dome.db" "SELECT count(*) FROM changes WHERE target = '$C' AND action = '$1' AND result = 'ok'"; }
+s0=$(starts start); t0=$(starts stop)
+d start "$C" >"$TEST_ROOT/s1" 2>&1 & p1=$!
+d start "$C" >"$TEST_ROOT/s2" 2>&1 & p2=$!
+wait $p1; r1=$?; wait $p2; r2=$?
+[ $((r1 + r2)) = 1 ] && ok "two starts at once: one succeeds, one fails ($r1, $r2)" || not_ok "two starts at once: one succeeds, one fails ($r1, $r2)"
+cat "$TEST_ROOT/s1" "$TEST_ROOT/s2" | grep -q "running already" && ok "the loser says it is running already" || { not_ok "the loser says it is running already"; cat "$TEST_ROOT/s1" "$TEST_ROOT/s2"; }
+[ "$(pgrep -fc "__monitor $DOME_ROOT .* $C [0-9]")" = 1 ] && ok "exactly one monitor" || not_ok "exactly one monitor ($(pgrep -fc "__monitor $DOME_ROOT .* $C [0-9]"))"
+d stop "$C" --timeout 5 >"$TEST_ROOT/s1" 2>&1 & p1=$!
+d stop "$C" --timeout 5 >"$TEST_ROOT/s2" 2>&1 & p2=$!
+wait $p1; r1=$?; wait $p2; r2=$?
+[ $((r1 + r2)) = 1 ] && ok "two stops at once: one succeeds, one fails ($r1, $r2)" || not_ok "two stops at once ($r1, $r2)"
+expect_no_leaks "$C" "two stops"
+[ "$(starts start)" = $((s0 + 1)) ] && [ "$(starts stop)" = $((t0 + 1)) ] &&
+	ok "the history has one successful start and one stop of the race" || not_ok "the history has one successful start and one stop of the race"
+
+# --- the database locked by another writer for seconds
+db="$DOME_ROOT/dome.db"
+( echo "BEGIN IMMEDIATE;"; echo "SELECT 'locked';"; sleep 8; echo "COMMIT;" ) | sqlite3 "$db" > "$TEST_ROOT/holder" &
+holder=$!
+for i in $(seq 1 50); do grep -q locked "$TEST_ROOT/holder" && break; sleep 0.1; done
+t0=$(date +%s%N)
+expect_status 1 "a change while another writer holds the database fails" -- d set "$C" pids=50
+t1=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$t1" -ge 4000 ] && ok "it waited for the lock first (${t1} ms)" || not_ok "it waited for the lock first (${t1} ms)"
+expect_grep "$TEST_ROOT/err" "locked" "the error names the lock"
+expect_grep "$TEST_ROOT/err" "$db" "the error names the database"
+wait $holder
+expect_status 0 "the same change works once the lock is gone" -- d set "$C" pids=50
+
+# --- a corrupt database: a clear error naming the file, never re-created
+cp -a "$DOME_ROOT" "$TEST_ROOT/bad"
+rm -f "$TEST_ROOT/bad/dome.db-wal" "$TEST_ROOT/bad/dome.db-shm"
+head -c 16384 /dev/urandom > "$TEST_ROOT/bad/dome.db"
+sum=$(sha256sum < "$TEST_ROOT/bad/dome.db")
+expect_status 1 "ls on a corrupt database fails" -- d --root "$TEST_ROOT/bad" ls
+expect_grep "$TEST_ROOT/err" "$TEST_ROOT/bad/dome.db" "the error names the file"
+expect_grep "$TEST_ROOT/err" "not a\|damaged\|corrupt" "the error says what is wrong"
+expect_status 1 "a change on a corrupt database fails" -- d --root "$TEST_ROOT/bad" create zz
+[ "$(sha256sum < "$TEST_ROOT/bad/dome.db")" = "$sum" ] && ok "the corrupt file is left as it was" || not_ok "the corrupt file is left as it was"
+rm -rf "$TEST_ROOT/bad"
+
+# --- the state root's filesystem full
+small="$TEST_ROOT/small"
+mkdir -p "$small" && mount -t tmpfs -o size=24m dome-test-full "$small" || not_ok "mount a small tmpfs"
+cleanup_small() { umount -l "$small" 2>/dev/null; cleanup_instance; }
+trap cleanup_small EXIT
+S="$small/state"
+expect_status 0 "a container on the small filesystem" -- d --root "$S" create f1 --net none
+dd if=/dev/zero of="$small/fill" bs=64k >/dev/null 2>&1 # until ENOSPC
+expect_status 1 "a change on a full filesystem fails" -- d --root "$S" create f2 --net none
+grep -qi "full\|no space" "$TEST_ROOT/err" && ok "the error says the disk is full" || { not_ok "the error says the disk is full"; cat "$TEST_ROOT/err"; }
+# Reading may need room for the WAL index too: it works or says why.
+d --root "$S" ls >/dev/null 2>"$TEST_ROOT/err" || expect_grep "$TEST_ROOT/err" "full" "a read on the full disk, if it fails, says the disk is full"
+rm -f "$small/fill"
+[ "$(sqlite3 "$S/dome.db" 'PRAGMA integrity_check')" = ok ] && ok "the database is intact" || not_ok "the database is intact"
+d --root "$S" ls --json > "$TEST_ROOT/ls" 2>&1
+[ "$(jq -r '.[].name' "$TEST_ROOT/ls" | tr '\n' ' ')" = "f1 " ] && ok "the inventory holds f1 only: the failed create left nothing" || { not_ok "the inventory holds f1 only"; cat "$TEST_ROOT/ls"; }
+[ ! -e "$S/containers/f2" ] && ok "no directory of the failed create" || not_ok "no directory of the failed create"
+expect_status 0 "after freeing space the change works" -- d --root "$S" create f2 --net none
+expect_status 0 "the history chain verifies" -- d --root "$S" history verify
+for c in f1 f2; do d --root "$S" destroy "$c" >/dev/null 2>&1; done
+umount "$small" && ok "the small filesystem is unmounted" || not_ok "the small filesystem is unmounted"
+trap cleanup_instance EXIT
+finish
