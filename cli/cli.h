@@ -68,6 +68,7 @@ int verb_logs(struct cli *cli, int argc, char **argv);
 int verb_image(struct cli *cli, int argc, char **argv);
 int verb_history(struct cli *cli, int argc, char **argv);
 int verb_report(struct cli *cli, int argc, char **argv);
+int verb_rollback(struct cli *cli, int argc, char **argv);
 int verb_net(struct cli *cli, int argc, char **argv);
 int verb_doctor(struct cli *cli, int argc, char **argv);
 int verb_not_implemented(struct cli *cli, int argc, char **argv);

@@ -42,7 +42,13 @@ static const struct cli_verb verbs[] = {
 	  "  --limit N             rows per page (default 50)\n"
 	  "  --before ID           the next page: changes older than ID\n"
 	  "  verify                walk the hash chain; exit 1 naming the first bad record\n" },
-	{ "rollback", verb_not_implemented, "ID", "undo a recorded change", NULL },
+	{ "rollback", verb_rollback, "ID [--force]", "undo a recorded change",
+	  "  ID        the change to undo (dome history lists them)\n"
+	  "  --force   undo it even though the container has changed since\n"
+	  "Undoes set (the settings it changed get their earlier values, live on a\n"
+	  "running container), freeze, unfreeze, start and stop, and rollbacks of those.\n"
+	  "The rollback is recorded as a change of its own (action rollback).\n"
+	  "Refused: destroy, image-rm, create, clone, restart, failed and interrupted changes.\n" },
 	{ "report", verb_report, "--since TIME [--until TIME] [--format text|markdown|json]",
 	  "incident timeline of changes and events",
 	  "  TIME is as for 'dome history': 2026-11-24 10:00, -2h, now, ...\n"

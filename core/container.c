@@ -647,6 +647,36 @@ int dome_container_set(struct dome_ctx *ctx, const char *name, char *const *assi
 	return dome_mutate(ctx, &ch, apply_set, &a, err);
 }
 
+/* ------------------------------------------- apply paths for other actions */
+
+int dome_container_apply_set(struct dome_ctx *ctx, struct dome_change *ch, const char *name,
+			     char *const *assignments, size_t n, struct dome_error *err)
+{
+	struct set_arg a = { name, assignments, n };
+	return apply_set(ctx, ch, &a, err);
+}
+
+int dome_container_apply_freeze(struct dome_ctx *ctx, struct dome_change *ch, const char *name,
+				bool frozen, struct dome_error *err)
+{
+	struct freeze_arg a = { name, frozen };
+	return apply_freeze(ctx, ch, &a, err);
+}
+
+int dome_container_apply_start(struct dome_ctx *ctx, struct dome_change *ch, const char *name,
+			       struct dome_error *err)
+{
+	return apply_start(ctx, ch, (void *)name, err);
+}
+
+/* A polite stop with the configured timeout. */
+int dome_container_apply_stop(struct dome_ctx *ctx, struct dome_change *ch, const char *name,
+			      struct dome_error *err)
+{
+	struct stop_arg a = { name, -1, false };
+	return apply_stop(ctx, ch, &a, err);
+}
+
 /* ------------------------------------------------------------------ exec */
 
 /* Inside every namespace of the container: drop capabilities and run argv,

@@ -41,6 +41,20 @@ int dome_container_clone(struct dome_ctx *ctx, const char *src, const char *dst,
 int dome_container_set(struct dome_ctx *ctx, const char *name, char *const *assignments,
 		       size_t n, struct dome_error *err);
 
+/* The work of set, freeze/unfreeze, start and stop for a change recorded
+ * under another action (rollback.c): call them only from inside the apply
+ * callback of the caller's own dome_mutate(). Like the verbs, they take the
+ * container's lock and fill ch->before and ch->after. */
+struct dome_change;
+int dome_container_apply_set(struct dome_ctx *ctx, struct dome_change *ch, const char *name,
+			     char *const *assignments, size_t n, struct dome_error *err);
+int dome_container_apply_freeze(struct dome_ctx *ctx, struct dome_change *ch, const char *name,
+				bool frozen, struct dome_error *err);
+int dome_container_apply_start(struct dome_ctx *ctx, struct dome_change *ch, const char *name,
+			       struct dome_error *err);
+int dome_container_apply_stop(struct dome_ctx *ctx, struct dome_change *ch, const char *name,
+			      struct dome_error *err);
+
 /* Run argv inside the container's namespaces and cgroup, on the caller's
  * terminal; *status gets its exit status (128+signal when killed). */
 int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv[],
