@@ -1,0 +1,38 @@
+/* Images in and out: import from a tarball, export, commit a container,
+ * build a Debian image with debootstrap, and per-image settings. Every
+ * image is built under <root>/images/.NAME.PID (which `dome doctor` removes
+ * when its builder is gone) and renamed into place when complete, so a
+ * failure leaves no directory and no row. */
+#ifndef DOME_IMAGE_IO_H
+#define DOME_IMAGE_IO_H
+
+#include <stddef.h>
+#include "dome.h"
+
+#define DOME_DEBOOTSTRAP "/usr/sbin/debootstrap"
+
+/* A root filesystem tarball (.tar, .tar.gz, .tar.xz, .tar.zst) becomes
+ * image `name`, its digest the SHA-256 of the file (audited). */
+int dome_image_import(struct dome_ctx *ctx, const char *name, const char *file,
+		      struct dome_error *err);
+/* Write image `name` to `file` (compression from the suffix). */
+int dome_image_export(struct dome_ctx *ctx, const char *name, const char *file,
+		      struct dome_error *err);
+/* Image `image` from container `container`: its image merged with its
+ * upper layer, whiteouts honoured; a running container is frozen while its
+ * files are read (audited). */
+int dome_image_commit(struct dome_ctx *ctx, const char *container, const char *image,
+		      struct dome_error *err);
+/* debootstrap --variant=minbase SUITE from cfg.debian_mirror (audited;
+ * needs network access to the mirror). */
+int dome_image_debian(struct dome_ctx *ctx, const char *name, const char *suite,
+		      struct dome_error *err);
+/* "init=/sbin/init", "stop_signal=SIGTERM", "shell=/bin/sh",
+ * "arch=x86_64": validated all first, then stored (audited). */
+int dome_image_set(struct dome_ctx *ctx, const char *name, char *const *assignments, size_t n,
+		   struct dome_error *err);
+
+/* "SIGTERM", "TERM", "15", "SIGRTMIN+3" -> signal number. */
+int dome_parse_signal(const char *s, int *out, struct dome_error *err);
+
+#endif

@@ -1,0 +1,70 @@
+/* Tar archives with libarchive (named tarball.h: <archive.h> is libarchive's own header,
+ * which -Icore would otherwise shadow): safe extraction of untrusted root
+ * filesystems and backups, and creation from an overlay's layers.
+ *
+ * Extraction refuses the whole archive (the caller removes what was written)
+ * at the first member that could write outside the target directory:
+ * absolute paths, `..` components, hard links whose target is outside or
+ * reached through a symlink, relative symlinks that climb above the root,
+ * members written through a symlink, and sockets. Device nodes, setuid bits,
+ * owners (numeric) and modes are kept: they are files inside the tree.
+ * Absolute symlink targets are kept: they resolve inside the container's
+ * root when it runs, and dome never follows links when it reads a tree. */
+#ifndef DOME_TARBALL_H
+#define DOME_TARBALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "error.h"
+
+/* "sha256:" + 64 hex digits + NUL */
+#define DOME_DIGEST_LEN 72
+
+/* SHA-256 of a file's bytes as "sha256:<hex>". */
+int dome_sha256_file(const char *path, char out[DOME_DIGEST_LEN], struct dome_error *err);
+
+struct dome_extract_opts {
+	/* Keep trusted.overlay.* xattrs (a backed-up upper layer needs its
+	 * opaque markers); an image never gets them from an archive. */
+	bool keep_overlay_xattrs;
+};
+
+/* Extract `file` (tar, optionally gzip/xz/zstd/bzip2 compressed) into the
+ * existing directory `dir`. On failure `dir` may hold part of the archive:
+ * the caller removes it. */
+int dome_archive_extract(const char *file, const char *dir, const struct dome_extract_opts *opts,
+			 struct dome_error *err);
+
+/* Read the first member of an archive, which must be a regular file called
+ * `name`, into a malloc'd NUL-terminated buffer (at most `max` bytes). */
+int dome_archive_read_first(const char *file, const char *name, size_t max, char **out,
+			    struct dome_error *err);
+
+/* Writing: the archive goes to a temporary name beside `path` and is renamed
+ * to `path` by dome_archive_finish, so `path` never holds half an archive.
+ * The compression follows the name: .tar, .tar.gz/.tgz, .tar.xz, .tar.zst. */
+struct dome_archive_writer;
+
+struct dome_archive_writer *dome_archive_create(const char *path, struct dome_error *err);
+/* Add a regular file member from memory. */
+int dome_archive_add_data(struct dome_archive_writer *w, const char *name, const void *data,
+			  size_t len, mode_t mode, struct dome_error *err);
+/* Add the tree an overlay shows for `lower` (may be NULL) under `upper`
+ * (may be NULL), members named `prefix` + relative path. Whiteouts (char
+ * device 0/0) hide lower files, an opaque upper directory
+ * (trusted.overlay.opaque=y) hides the lower one, and overlay xattrs are
+ * left out. With `raw_upper` the upper tree is archived as it is instead
+ * (whiteouts and overlay xattrs kept; lower must be NULL): a backup. */
+int dome_archive_add_tree(struct dome_archive_writer *w, const char *prefix, const char *lower,
+			  const char *upper, bool raw_upper, struct dome_error *err);
+/* Close, fsync and rename into place; frees `w` either way. */
+int dome_archive_finish(struct dome_archive_writer *w, struct dome_error *err);
+/* Drop the temporary file; frees `w`. NULL is fine. */
+void dome_archive_abort(struct dome_archive_writer *w);
+
+/* Does the name end in one of the archive suffixes dome writes? */
+bool dome_archive_name_ok(const char *path);
+
+#endif
