@@ -26,7 +26,7 @@ static const struct cli_verb verbs[] = {
 	{ "exec", verb_exec, "NAME [-- CMD...]", "run a command inside a container", NULL },
 	{ "logs", verb_logs, "NAME [--follow] [--tail N]", "show a container's console log", NULL },
 	{ "image", verb_image, "ls|rm ...", "manage images", NULL },
-	{ "net", verb_net, "[--json]", "show the bridge, subnet and addresses in use", NULL },
+	{ "net", verb_net, "[--json] [KEY=VALUE...]", "show or change the network settings (bridge, subnet, nameservers)", NULL },
 	{ "check", verb_check, "[--json]", "report the kernel features dome needs",
 	  "  --json    one object: layout, ok, and each feature's status and why it matters\n"
 	  "Exit status: 0 when every required feature is present, 1 otherwise.\n" },

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "cleanup.h"
 #include "net.h"
+#include "settings.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -90,14 +91,18 @@ int verb_net(struct cli *cli, int argc, char **argv)
 	int status;
 	if (cli_parse(cli, argc, argv, "", opts, on_net_opt, &json, &status))
 		return status;
-	if (optind < argc)
-		return cli_usage(cli, "changing network settings is not supported by this verb; "
-				      "set bridge and subnet in the [network] section of dome.conf "
-				      "while no bridged container runs");
 	struct dome_error err;
 	struct dome_ctx *ctx = cli_ctx(cli, &err);
 	if (!ctx)
 		return cli_fail(&err);
+	if (optind < argc) {
+		/* KEY=VALUE...: change the settings, live and audited. */
+		if (dome_net_configure(ctx, argv + optind, (size_t)(argc - optind), &err) < 0)
+			return cli_fail(&err);
+		printf("network updated: bridge %s, subnet %s, nameservers %s\n", ctx->cfg.bridge,
+		       ctx->cfg.subnet, ctx->cfg.nameservers[0] ? ctx->cfg.nameservers : "(the host's)");
+		return EXIT_OK;
+	}
 	struct dome_subnet sn;
 	if (dome_subnet_parse(ctx->cfg.subnet, &sn, &err) < 0)
 		return cli_fail(&err);

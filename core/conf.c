@@ -184,6 +184,23 @@ static int set_key(struct dome_config *cfg, const struct key_def *k, const char 
 	return dome_invalid(err, "internal: unhandled key type");
 }
 
+int dome_config_set(struct dome_config *cfg, const char *section, const char *name,
+		    const char *value, struct dome_error *err)
+{
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if (strcmp(keys[i].section, section) || strcmp(keys[i].name, name))
+			continue;
+		struct dome_config work = *cfg; /* bad input changes nothing */
+		if (set_key(&work, &keys[i], value, err) < 0) {
+			dome_error_prefix(err, "%s", name);
+			return -1;
+		}
+		*cfg = work;
+		return 0;
+	}
+	return dome_invalid(err, "unknown setting '%s' in [%s]", name, section);
+}
+
 struct parse_state {
 	struct dome_config *cfg;
 	struct dome_error *err;

@@ -45,6 +45,11 @@ int dome_config_load(struct dome_config *cfg, const char *path, bool must_exist,
 int dome_config_parse_string(struct dome_config *cfg, const char *text, const char *origin,
 			     struct dome_error *err);
 
+/* Set one key as the file would ([section] name = value), validated the
+ * same way; on error nothing changes. */
+int dome_config_set(struct dome_config *cfg, const char *section, const char *name,
+		    const char *value, struct dome_error *err);
+
 /* Apply DOME_ROOT, DOME_CGROUP_PREFIX and DOME_BRIDGE. */
 int dome_config_apply_env(struct dome_config *cfg, struct dome_error *err);
 

@@ -2,6 +2,7 @@
 #include "audit.h"
 #include "cleanup.h"
 #include "proc.h"
+#include "settings.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -135,6 +136,11 @@ struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *er
 	ctx->store = dome_store_open(dbpath, ctx->readonly, err);
 	if (!ctx->store)
 		return NULL;
+	if (dome_settings_load(ctx, err) < 0 ||
+	    (o->root && dome_config_set_root(&ctx->cfg, o->root, err) < 0)) {
+		dome_store_close(ctx->store);
+		return NULL;
+	}
 	if (!ctx->readonly) {
 		/* The database is readable by the dome group, writable by root only. */
 		chmod(dbpath, 0640);

@@ -269,6 +269,42 @@ static int load_subnet(const struct dome_ctx *ctx, struct dome_subnet *sn, struc
 	return 0;
 }
 
+int dome_net_readdress_bridge(const char *bridge, const struct dome_subnet *from,
+			      const struct dome_subnet *to, struct dome_error *err)
+{
+	__cleanup_nlsock struct nl_sock *sock = route_socket(err);
+	if (!sock)
+		return -1;
+	__cleanup_nllink struct rtnl_link *br = NULL;
+	int found = find_link(sock, bridge, &br, err);
+	if (found <= 0)
+		return found; /* no bridge yet: it is made with the new address */
+	int ifindex = rtnl_link_get_ifindex(br);
+	struct ipv4_list have = { .want = *from };
+	if (list_ipv4(sock, ifindex, &have, err) < 0)
+		return -1;
+	/* New address first, old one second: the bridge is never without the
+	 * gateway the configuration names. */
+	struct ipv4_list now = { .want = *to };
+	if (list_ipv4(sock, ifindex, &now, err) < 0)
+		return -1;
+	if (!now.has_want && add_address(sock, ifindex, bridge, to->gateway, to->prefix,
+					 dome_subnet_broadcast(to), err) < 0)
+		return -1;
+	if (have.has_want && !(from->gateway == to->gateway && from->prefix == to->prefix)) {
+		__cleanup_rtaddr struct rtnl_addr *ra = rtnl_addr_alloc();
+		__cleanup_nladdr struct nl_addr *local = ipv4_nladdr(from->gateway, from->prefix);
+		if (!ra || !local)
+			return dome_fail(err, ENOMEM, "removing the old address of %s", bridge);
+		rtnl_addr_set_ifindex(ra, ifindex);
+		rtnl_addr_set_local(ra, local);
+		int rc = rtnl_addr_delete(sock, ra, 0);
+		if (rc < 0)
+			return nl_fail(err, rc, "removing the old address of %s", bridge);
+	}
+	return 0;
+}
+
 int dome_net_ensure_bridge(struct dome_ctx *ctx, struct dome_error *err)
 {
 	struct dome_subnet sn;

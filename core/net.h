@@ -36,6 +36,11 @@ uint32_t dome_subnet_size(const struct dome_subnet *sn);
 /* Stable locally administered MAC from the container name ("02:xx:..."). */
 void dome_mac_for(const char *name, char out[18]);
 
+/* Move an existing bridge from one subnet's gateway address to another's
+ * (add the new, then drop the old). No bridge: nothing to do (returns 0). */
+int dome_net_readdress_bridge(const char *bridge, const struct dome_subnet *from,
+			      const struct dome_subnet *to, struct dome_error *err);
+
 /* Create the bridge with the gateway address when missing; bring it up. */
 int dome_net_ensure_bridge(struct dome_ctx *ctx, struct dome_error *err);
 

@@ -1,5 +1,6 @@
 #include "theme.h"
 #include "cleanup.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -263,16 +264,17 @@ int tui_theme_load(struct tui_theme *t, const char *name, const char *datadir,
 	size_t ndirs = 0;
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	const char *home = getenv("HOME");
+	/* dome_pathf refuses a path that would not fit instead of cutting it. */
 	if (xdg && *xdg)
-		snprintf(dirs[ndirs++], PATH_MAX, "%s/dome/themes", xdg);
+		ndirs += dome_pathf(dirs[ndirs], PATH_MAX, "%s/dome/themes", xdg) == 0;
 	else if (home && *home)
-		snprintf(dirs[ndirs++], PATH_MAX, "%s/.config/dome/themes", home);
+		ndirs += dome_pathf(dirs[ndirs], PATH_MAX, "%s/.config/dome/themes", home) == 0;
 	if (datadir)
-		snprintf(dirs[ndirs++], PATH_MAX, "%s/themes", datadir);
+		ndirs += dome_pathf(dirs[ndirs], PATH_MAX, "%s/themes", datadir) == 0;
 	for (size_t i = 0; i < ndirs; i++) {
-		char path[PATH_MAX + 80];
-		snprintf(path, sizeof path, "%s/%s.theme", dirs[i], name);
-		if (access(path, F_OK) < 0)
+		char path[PATH_MAX];
+		if (dome_pathf(path, sizeof path, "%s/%s.theme", dirs[i], name) < 0 ||
+		    access(path, F_OK) < 0)
 			continue;
 		if (tui_theme_parse_file(&loaded, path, err) < 0)
 			goto fallback;

@@ -87,6 +87,18 @@ expect_status 0 "destroy --force h" -- d destroy --force "${p}h"
 ip link show "dm-${p}h" >/dev/null 2>&1 && not_ok "destroy removed the host veth" || ok "destroy removed the host veth"
 before=$(leases)
 
+# Settings changed at run time: live, audited, refused when they would strand
+# running containers.
+expect_status 0 "change the nameservers live" -- d net "nameservers=$SUBNET_PFX.1 192.0.2.53"
+d exec "${p}b" -- cat /etc/resolv.conf > "$TEST_ROOT/resolv"
+expect_grep "$TEST_ROOT/resolv" "^nameserver 192.0.2.53" "a running container sees the new nameservers"
+expect_status 1 "a subnet without the leased addresses is refused" -- d net subnet=10.253.$n.0/29
+expect_grep "$TEST_ROOT/err" "leased now" "the refusal names the address"
+expect_status 2 "a malformed subnet is bad input" -- d net subnet=10.253.$n.1/29
+expect_status 2 "an unknown setting is bad input" -- d net colour=blue
+d history --action net-set --json > "$TEST_ROOT/hist"
+expect_grep "$TEST_ROOT/hist" '"nameservers": "'"$SUBNET_PFX"'.1 192.0.2.53"' "the change is in the history with its after state"
+
 # A start that fails after its veth was made: init that cannot be executed.
 mkdir -p "$DOME_ROOT/containers/${p}a/upper/sbin"
 printf 'not a program\n' > "$DOME_ROOT/containers/${p}a/upper/sbin/init"
@@ -95,4 +107,13 @@ expect_status 1 "a start failing at exec fails" -- d start "${p}a"
 expect_grep "$TEST_ROOT/err" "executing" "the failure names the step"
 ip link show "dm-${p}a" >/dev/null 2>&1 && not_ok "the failed start left no veth" || ok "the failed start left no veth"
 [ "$(leases)" = "$before" ] && ok "the failed start left no lease" || not_ok "the failed start left no lease ($(leases) vs $before)"
+# With every container stopped, the subnet moves and the bridge follows.
+for c in $(d ls --json | sed -n 's/.*"name": "\(.*\)".*/\1/p'); do d stop --kill "$c" >/dev/null 2>&1; done
+NEW_PFX="10.253.$n"
+expect_status 0 "move the subnet once nothing uses it" -- d net subnet=$NEW_PFX.0/28
+ip -4 -o addr show "$BR" | grep -q "$NEW_PFX.1/28" && ok "the bridge has the new gateway" || not_ok "the bridge has the new gateway"
+ip -4 -o addr show "$BR" | grep -q "$SUBNET_PFX.1/" && not_ok "the old gateway is gone" || ok "the old gateway is gone"
+expect_status 0 "a container starts on the new subnet" -- d start "${p}b"
+case "$(ipv4_of "${p}b")" in "$NEW_PFX".*) ok "it got a new-subnet address";; *) not_ok "it got a new-subnet address ($(ipv4_of "${p}b"))";; esac
+expect_status 0 "and reaches the new gateway" -- d exec "${p}b" -- ping -c1 -W2 "$NEW_PFX.1"
 finish
