@@ -10,6 +10,7 @@ const struct tui_engine tui_engine = {
 	.restart = dome_container_restart,
 	.freeze = dome_container_freeze,
 	.destroy = dome_container_destroy,
+	.clone = dome_container_clone,
 	.set = dome_container_set,
 	.exec = dome_container_exec,
 	.log_path = dome_container_log_path,

@@ -30,6 +30,31 @@ static bool engine_missing(struct tui *t, const void *fn, const char *what)
 	return true;
 }
 
+static int validate_reason(const char *text, char *why, size_t whylen, void *arg)
+{
+	(void)arg;
+	for (const char *p = text; *p; p++)
+		if (*p != ' ')
+			return 0;
+	snprintf(why, whylen, "this host requires a reason for every change (require_reason)");
+	return -1;
+}
+
+bool tui_ask_reason(struct tui *t, const char *what)
+{
+	if (!t->ctx->cfg.require_reason)
+		return true;
+	char reason[sizeof t->ctx->reason], prompt[160];
+	strlcpy(reason, t->start_reason, sizeof reason);
+	snprintf(prompt, sizeof prompt, "Reason for %s (recorded in the history):", what);
+	if (!tui_dialog_input(t, "Reason", prompt, reason, sizeof reason, validate_reason, NULL)) {
+		tui_status(t, false, "cancelled: no reason given, so nothing was changed");
+		return false;
+	}
+	strlcpy(t->ctx->reason, reason, sizeof t->ctx->reason);
+	return true;
+}
+
 static struct tui_row *need_selection(struct tui *t, const char *what)
 {
 	struct tui_row *r = tui_table_selected(t);
@@ -136,8 +161,11 @@ static void simple_action(struct tui *t, const char *verb, const char *done,
 	struct tui_row *r = need_selection(t, verb);
 	if (!r || tui_refuse_if_readonly(t, verb) || engine_missing(t, (const void *)fn, verb))
 		return;
-	char name[64];
+	char name[64], what[128];
 	strlcpy(name, r->c.name, sizeof name);
+	snprintf(what, sizeof what, "%s %s", verb, name);
+	if (!tui_ask_reason(t, what))
+		return;
 	tui_progress(t, "%sing %s...", verb, name);
 	struct dome_error err = { 0 };
 	report(t, fn(t->ctx, name, &err), &err, done, name);
@@ -152,8 +180,11 @@ static void k_stop(struct tui *t)
 	if (!r || tui_refuse_if_readonly(t, "stop") ||
 	    engine_missing(t, (const void *)tui_engine.stop, "stop"))
 		return;
-	char name[64];
+	char name[64], what[128];
 	strlcpy(name, r->c.name, sizeof name);
+	snprintf(what, sizeof what, "stop %s", name);
+	if (!tui_ask_reason(t, what))
+		return;
 	tui_progress(t, "stopping %s (up to %us before it is killed)...", name,
 		     t->ctx->cfg.stop_timeout);
 	struct dome_error err = { 0 };
@@ -169,6 +200,10 @@ static void k_freeze(struct tui *t)
 	char name[64];
 	strlcpy(name, r->c.name, sizeof name);
 	bool frozen = strcmp(r->c.state, "frozen") != 0;
+	char what[128];
+	snprintf(what, sizeof what, "%s %s", frozen ? "freeze" : "thaw", name);
+	if (!tui_ask_reason(t, what))
+		return;
 	tui_progress(t, "%s %s...", frozen ? "freezing" : "thawing", name);
 	struct dome_error err = { 0 };
 	report(t, tui_engine.freeze(t->ctx, name, frozen, &err), &err,
@@ -190,6 +225,9 @@ static void k_destroy(struct tui *t)
 		tui_status(t, false, "destroy cancelled; %s is unchanged", name);
 		return;
 	}
+	snprintf(title, sizeof title, "destroy %s", name);
+	if (!tui_ask_reason(t, title))
+		return;
 	tui_progress(t, "destroying %s...", name);
 	struct dome_error err = { 0 };
 	report(t, tui_engine.destroy(t->ctx, name, running, &err), &err, "destroyed", name);
@@ -208,6 +246,10 @@ static void k_shell(struct tui *t)
 			   r->c.state);
 		return;
 	}
+	char what[128];
+	snprintf(what, sizeof what, "a shell in %s", name);
+	if (!tui_ask_reason(t, what))
+		return;
 	char *const argv[] = { (char *)"/bin/sh", NULL };
 	int status = 0;
 	struct dome_error err = { 0 };
@@ -287,6 +329,10 @@ static void k_create(struct tui *t)
 	}
 	spec.autostart = tui_dialog_confirm(t, "Create a container", "Start it when the host boots?");
 	spec.start = tui_dialog_confirm(t, "Create a container", "Start it now?");
+	char what[128];
+	snprintf(what, sizeof what, "creating %s", name);
+	if (!tui_ask_reason(t, what))
+		return;
 	tui_progress(t, "creating %s...", name);
 	int rc = tui_engine.create(t->ctx, &spec, &err);
 	if (rc == 0) {
@@ -301,6 +347,60 @@ static void k_create(struct tui *t)
 cancelled:
 	tui_status(t, false, "create cancelled");
 }
+
+static void k_autostart(struct tui *t)
+{
+	struct tui_row *r = need_selection(t, "change autostart");
+	if (!r || tui_refuse_if_readonly(t, "change autostart") ||
+	    engine_missing(t, (const void *)tui_engine.set, "change autostart"))
+		return;
+	char name[64], assign[32], what[128];
+	strlcpy(name, r->c.name, sizeof name);
+	bool on = !r->c.autostart;
+	snprintf(assign, sizeof assign, "autostart=%s", on ? "yes" : "no");
+	snprintf(what, sizeof what, "%s on %s", assign, name);
+	if (!tui_ask_reason(t, what))
+		return;
+	char *assignments[] = { assign };
+	struct dome_error err = { 0 };
+	tui_progress(t, "setting %s...", what);
+	report(t, tui_engine.set(t->ctx, name, assignments, 1, &err), &err,
+	       on ? "starts when the host boots (autostart on)" : "no longer starts at boot "
+								 "(autostart off)", name);
+}
+
+static void k_clone(struct tui *t)
+{
+	struct tui_row *r = need_selection(t, "clone");
+	if (!r || tui_refuse_if_readonly(t, "clone") ||
+	    engine_missing(t, (const void *)tui_engine.clone, "clone"))
+		return;
+	char src[64], dst[64] = "", title[128];
+	strlcpy(src, r->c.name, sizeof src);
+	snprintf(title, sizeof title, "Clone %s%s", src, strcmp(r->c.state, "running") == 0 ?
+		 " (frozen for a moment while its files are copied)" : "");
+	if (!tui_dialog_input(t, title, "Name of the copy:", dst, sizeof dst, validate_new_name, t)) {
+		tui_status(t, false, "clone cancelled");
+		return;
+	}
+	snprintf(title, sizeof title, "cloning %s to %s", src, dst);
+	if (!tui_ask_reason(t, title))
+		return;
+	tui_progress(t, "cloning %s to %s...", src, dst);
+	struct dome_error err = { 0 };
+	int rc = tui_engine.clone(t->ctx, src, dst, &err);
+	if (rc < 0) {
+		tui_status(t, true, "%s", err.msg);
+		return;
+	}
+	tui_refresh_data(t);
+	tui_status(t, false, "%s cloned to %s (stopped)", src, dst);
+}
+
+static void k_images(struct tui *t) { tui_host_open(t, HOST_IMAGES); }
+static void k_network(struct tui *t) { tui_host_open(t, HOST_NETWORK); }
+static void k_check(struct tui *t) { tui_host_open(t, HOST_CHECK); }
+static void k_history(struct tui *t) { tui_host_open(t, HOST_HISTORY); }
 
 #define ESC 27
 
@@ -318,9 +418,15 @@ const struct tui_key tui_keys[] = {
 	{ 'z', 0, NULL, NULL, "freeze or thaw the selected container", true, k_freeze },
 	{ KEY_F(9), 'D', "F9", "Destroy", "destroy the selected container (type its name to confirm)", true, k_destroy },
 	{ 'e', 0, NULL, NULL, "shell inside the selected container (exit returns here)", true, k_shell },
-	{ '\n', KEY_ENTER, "Ent", "View", "open the selected container (tabs: overview, limits, logs, processes, network)", false, k_view },
+	{ 'a', 0, NULL, NULL, "autostart on/off for the selected container (start at boot)", true, k_autostart },
+	{ 'C', 0, NULL, NULL, "clone the selected container (a stopped copy under a new name)", true, k_clone },
+	{ '\n', KEY_ENTER, "Ent", "View", "open the selected container (tabs: overview, limits, logs, processes, network, history)", false, k_view },
 	{ 'L', 0, NULL, NULL, "edit the selected container's limits", false, k_limits },
 	{ 'l', 0, NULL, NULL, "show the selected container's console log", false, k_logs },
+	{ 'i', 0, NULL, NULL, "host: images (name, arch, size, containers using it)", false, k_images },
+	{ 'N', 0, NULL, NULL, "host: network settings (bridge, subnet, leases)", false, k_network },
+	{ 'K', 0, NULL, NULL, "host: kernel check (the features dome needs)", false, k_check },
+	{ 'H', 0, NULL, NULL, "host: history of every change, newest first (who, what, result, reason)", false, k_history },
 	{ KEY_F(5), 'r', "F5", "Refresh", "refresh now", false, k_refresh },
 	{ 'M', 0, NULL, NULL, "mouse on/off (click selects, wheel scrolls)", false, k_mouse },
 	{ KEY_UP, 'k', NULL, NULL, "move up", false, k_up },

@@ -212,6 +212,8 @@ void tui_paint(struct tui *t)
 		int h = LINES - y - 2;
 		if (t->mode == MODE_VIEW)
 			tui_view_draw(t);
+		else if (t->mode == MODE_HOST)
+			tui_host_draw(t);
 		else
 			tui_table_draw(t, y, h);
 		draw_status(t, LINES - 2);
@@ -261,6 +263,10 @@ static void handle_key(struct tui *t, int ch)
 	}
 	if (t->mode == MODE_VIEW) {
 		tui_view_key(t, ch);
+		return;
+	}
+	if (t->mode == MODE_HOST) {
+		tui_host_key(t, ch);
 		return;
 	}
 	if (t->filtering) {
@@ -329,7 +335,9 @@ int dome_tui_run(struct dome_ctx *ctx, const struct tui_opts *o)
 		else
 			tui_status(t, false, "? or F1 for help");
 	}
+	strlcpy(t->start_reason, ctx->reason, sizeof t->start_reason);
 	loop(t);
+	tui_host_close();
 	tui_screen_end(t);
 	free(t->rows);
 	free(t->order);

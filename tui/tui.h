@@ -42,6 +42,7 @@ struct tui_engine {
 	int (*restart)(struct dome_ctx *, const char *, struct dome_error *);
 	int (*freeze)(struct dome_ctx *, const char *, bool, struct dome_error *);
 	int (*destroy)(struct dome_ctx *, const char *, bool, struct dome_error *);
+	int (*clone)(struct dome_ctx *, const char *, const char *, struct dome_error *);
 	int (*set)(struct dome_ctx *, const char *, char *const *, size_t, struct dome_error *);
 	int (*exec)(struct dome_ctx *, const char *, char *const[], int *, struct dome_error *);
 	int (*log_path)(struct dome_ctx *, const char *, char *, size_t);
@@ -74,7 +75,10 @@ enum tui_col {
 	COL_UPTIME, COL_AUTO, COL_SPARK, COL_COUNT
 };
 
-enum tui_mode { MODE_MAIN, MODE_HELP, MODE_VIEW };
+enum tui_mode { MODE_MAIN, MODE_HELP, MODE_VIEW, MODE_HOST };
+
+/* Host views (hostview.c), opened from the main screen. */
+enum tui_host_view { HOST_IMAGES, HOST_NETWORK, HOST_CHECK, HOST_HISTORY };
 
 struct tui {
 	struct dome_ctx *ctx;
@@ -102,8 +106,9 @@ struct tui {
 	size_t top;             /* first visible line */
 	int table_y, table_h;   /* where the table was drawn, for the mouse */
 
-	/* container view */
+	/* container view, host views */
 	int view_tab;
+	enum tui_host_view host_view;
 	size_t view_scroll;
 	char view_search[64];
 	bool view_follow;
@@ -114,6 +119,9 @@ struct tui {
 	int64_t status_ms;
 
 	int64_t last_refresh_ms;
+
+	/* --reason given at start: offered again whenever a reason is asked */
+	char start_reason[512];
 };
 
 int64_t tui_now_ms(void);
@@ -192,10 +200,23 @@ void tui_view_open(struct tui *t);
 void tui_view_draw(struct tui *t);
 bool tui_view_key(struct tui *t, int ch);
 
+/* history.c: audit records newest first, of `target` (NULL: all), from
+ * *scroll on (clamped to what there is). */
+void tui_history_draw(struct tui *t, const char *target, int y, size_t *scroll);
+
+/* hostview.c */
+void tui_host_open(struct tui *t, enum tui_host_view v);
+void tui_host_close(void);
+void tui_host_draw(struct tui *t);
+bool tui_host_key(struct tui *t, int ch);
+
 /* wall.c */
 void tui_wall_draw(struct tui *t);
 
 /* actions (keys.c) shared with view.c */
 bool tui_refuse_if_readonly(struct tui *t, const char *what);
+/* When the configuration requires a reason for changes, ask for one (for
+ * `what`) and put it in ctx->reason; false when the user cancels. */
+bool tui_ask_reason(struct tui *t, const char *what);
 
 #endif

@@ -17,8 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const tabs[] = { "Overview", "Limits", "Logs", "Processes", "Network" };
-enum { TAB_OVERVIEW, TAB_LIMITS, TAB_LOGS, TAB_PROCS, TAB_NET, TAB_COUNT };
+static const char *const tabs[] = { "Overview", "Limits", "Logs", "Processes", "Network",
+				    "History" };
+enum { TAB_OVERVIEW, TAB_LIMITS, TAB_LOGS, TAB_PROCS, TAB_NET, TAB_HISTORY, TAB_COUNT };
 
 struct limit_item {
 	const char *key;      /* dome_container_set key */
@@ -343,7 +344,9 @@ static void draw_procs(struct tui *t, const struct tui_row *r, int y)
 	mvprintw(y++, 0, "%8s  %s", "PID", "COMMAND");
 	attrset(A_NORMAL);
 	size_t shown = 0;
-	for (size_t i = t->view_scroll < n ? t->view_scroll : 0; i < n && y < LINES - 2; i++) {
+	if (t->view_scroll >= n)
+		t->view_scroll = n ? n - 1 : 0;
+	for (size_t i = t->view_scroll; i < n && y < LINES - 2; i++) {
 		char cmd[1024];
 		if (!proc_cmdline(pids[i], cmd, sizeof cmd))
 			continue; /* exited since cgroup.procs was read */
@@ -400,6 +403,7 @@ void tui_view_draw(struct tui *t)
 	case TAB_LOGS: draw_logs(t, r, y); break;
 	case TAB_PROCS: draw_procs(t, r, y); break;
 	case TAB_NET: draw_net(t, r, y); break;
+	case TAB_HISTORY: tui_history_draw(t, r->c.name, y, &t->view_scroll); break;
 	}
 }
 
@@ -443,6 +447,8 @@ static void edit_limit(struct tui *t, struct tui_row *r)
 			      sizeof value, validate_limit, (void *)(uintptr_t)i))
 		return;
 	snprintf(assign, sizeof assign, "%s=%s", limit_items[i].key, value);
+	if (!tui_ask_reason(t, assign))
+		return;
 	char *assignments[] = { assign };
 	struct dome_error err = { 0 };
 	tui_progress(t, "setting %s on %s...", assign, name);
@@ -474,9 +480,10 @@ bool tui_view_key(struct tui *t, int ch)
 		t->view_scroll = 0;
 		t->view_follow = true;
 		return true;
-	case '1': case '2': case '3': case '4': case '5':
+	case '1': case '2': case '3': case '4': case '5': case '6':
 		t->view_tab = ch - '1';
 		t->view_scroll = 0;
+		t->view_follow = true;
 		return true;
 	case KEY_F(1): case '?':
 		t->mode = MODE_HELP;
@@ -491,6 +498,15 @@ bool tui_view_key(struct tui *t, int ch)
 			t->view_scroll--;
 		else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER || ch == 'e')
 			edit_limit(t, r);
+		return true;
+	}
+	if (t->view_tab == TAB_PROCS || t->view_tab == TAB_HISTORY) {
+		if (ch == 'j' || ch == KEY_DOWN)
+			t->view_scroll++;
+		else if ((ch == 'k' || ch == KEY_UP) && t->view_scroll)
+			t->view_scroll--;
+		else if (ch == 'g' || ch == KEY_HOME)
+			t->view_scroll = 0;
 		return true;
 	}
 	if (t->view_tab == TAB_LOGS) {

@@ -74,8 +74,11 @@ check "Esc clears the filter" wait_for main "^db "
 
 T send-keys -t main '?'
 check "? shows the help" wait_for main "this help"
-check "the help says CPU% is of one core" wait_for main "share of ONE core"
 check "the help lists the destroy key" wait_for main "type its name to confirm"
+check "the help lists the history view" wait_for main "^H  *host: history"
+T send-keys -t main NPage
+check "PgDn scrolls the help: CPU% is of one core" wait_for main "share of ONE core"
+check "the help explains the host views' keys" wait_for main "Host views (i images, N network"
 T send-keys -t main q
 check "q leaves the help" wait_for main "^web "
 

@@ -19,6 +19,7 @@ export DOME_CGROUP_PREFIX="dome-ce-$$"
 SOCK="dome-ce-$$"
 C="ce$$"        # made from the console's dialog
 O="aa$$"        # made with the CLI; sorts before $C by name
+K="cl$$"        # a clone of $O, made from the console
 d() { "$DOME" "$@"; }
 T() { tmux -L "$SOCK" "$@"; }
 
@@ -73,7 +74,7 @@ start() {
 	S=$1; w=$2; h=$3; shift 3
 	envs=(); while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
 	T new-session -d -s "$S" -x "$w" -y "$h" \
-		env "${envs[@]}" DOME_CONFIG=/dev/null DOME_ROOT="$DOME_ROOT" \
+		env DOME_CONFIG=/dev/null "${envs[@]}" DOME_ROOT="$DOME_ROOT" \
 		DOME_CGROUP_PREFIX="$DOME_CGROUP_PREFIX" "$DOME" "$@" \; \
 		set-option -t "$S" remain-on-exit on
 }
@@ -132,6 +133,13 @@ check "the status line says the limit applied live" wait_for main "memory=96M ap
 check "the cgroup file has the new limit (96M)" test "$(cat "$MEMFILE" 2>&1)" = 100663296
 check "the Limits tab shows 96M" wait_for main "Memory  .* 96M"
 
+# ---- history of this container, newest first ----
+T send-keys -t main 6
+check "the History tab lists the live set" wait_for main "root .* set .* ok "
+a=$(line_of " set .* ok "); b=$(line_of " create .* ok ")
+check "newest first: set above create" test -n "$a" -a -n "$b" -a "${a:-0}" -lt "${b:-0}"
+check "the History tab shows only $C (no create of $O)" test "$(screen main | grep -c ' create ')" -eq 1
+
 # ---- logs, processes, overview ----
 T send-keys -t main 3
 check "the Logs tab shows the console log line" wait_for main "dome: container $C up"
@@ -188,7 +196,64 @@ check "the engine no longer has it" bash -c "! '$DOME' info '$C' >/dev/null 2>&1
 check "its cgroup is gone" test ! -e "$(dirname "$MEMFILE")"
 check "$O is untouched" test "$(field "$O" state)" = stopped
 
+# ---- host views ----
+T send-keys -t main i
+check "i shows the images: busybox, its arch, 1 container" wait_for main "^busybox  *$(uname -m) .* 1  "
+T send-keys -t main N
+check "N shows the network settings (bridge)" wait_for main "Bridge  *dome0"
+check "N shows the subnet and its gateway" wait_for main "Subnet .*gateway"
+check "N lists the leases (none: every container is --net none)" wait_for main "No leases"
+T send-keys -t main K
+check "K shows the kernel check" wait_for main "every required feature is there"
+check "K lists the pid namespace" wait_for main "pid namespace  *ok"
+T send-keys -t main H
+check "H shows the global history with targets" wait_for main " destroy  *$C  *ok "
+check "H lists the other container's create" wait_for main " create  *$O  *ok "
+T send-keys -t main Escape
+check "Esc goes back to the table" wait_for main "^$O .*stopped"
+
+# ---- autostart and clone ----
+check "$O starts with autostart off" wait_for main "^$O .* no *$"
+T send-keys -t main a
+check "a turns autostart on (status line)" wait_for main "$O starts when the host boots"
+check "the engine has autostart on" test "$(field "$O" autostart)" = true
+check "the AUTO column says yes" wait_for main "^$O .* yes *$"
+T send-keys -t main C
+check "C asks for the clone's name" wait_for main "Name of the copy"
+T send-keys -t main "$K" Enter
+check "the clone is reported" wait_for main "$O cloned to $K" 20
+check "the clone is in the table, stopped" wait_for main "^$K .*stopped"
+check "the engine has the clone" test "$(field "$K" state)" = stopped
+check "quit the console" quit main
+T kill-session -t main
+
+# ---- require_reason: every change asks for a reason ----
+printf '[audit]\nrequire_reason = yes\n' > "$TEST_ROOT/reason.conf"
+S=rs
+start rs 120 40 TERM=xterm-256color LANG=C.UTF-8 DOME_CONFIG="$TEST_ROOT/reason.conf" --
+check "reason: the console runs" wait_for rs "^$O "
+T send-keys -t rs a
+check "reason: a change asks for a reason" wait_for rs "Reason for autostart=no on $O"
+T send-keys -t rs Enter
+check "reason: an empty reason is refused" wait_for rs "requires a reason for every change"
+T send-keys -t rs Escape
+check "reason: cancelling changes nothing" wait_for rs "no reason given, so nothing was changed"
+check "reason: autostart is still on" test "$(field "$O" autostart)" = true
+T send-keys -t rs a
+check "reason: asked again" wait_for rs "Reason for autostart=no on $O"
+T send-keys -t rs "maintenance window $$" Enter
+check "reason: the change is made" wait_for rs "$O no longer starts at boot"
+check "reason: autostart is off in the engine" test "$(field "$O" autostart)" = false
+T send-keys -t rs H
+check "reason: the history shows the reason" wait_for rs " set  *$O  *ok  *maintenance window $$"
+check "reason: the CLI history has it too" test "$(d history "$O" --json | jq -r '.[0].reason')" = "maintenance window $$"
+T send-keys -t rs Escape
+check "reason: q quits" quit rs
+
 # ---- a resize while a dialog is open ----
+S=main
+start main 120 40 TERM=xterm-256color LANG=C.UTF-8 --
+check "the console runs again" wait_for main "^$O "
 T send-keys -t main c
 check "the create dialog is open" wait_for main "Create a container"
 T send-keys -t main half
@@ -206,6 +271,7 @@ T send-keys -t main Escape
 check "Esc cancels the create" wait_for main "create cancelled"
 check "nothing was created" bash -c "! '$DOME' info half >/dev/null 2>&1"
 check "q quits" quit main
+T kill-session -t main
 
 # ---- read-only refuses to stop a running container ----
 expect_status 0 "start $O with the CLI" -- d start "$O"

@@ -1,0 +1,255 @@
+/* Host views, one at a time over the table: images, network settings (the
+ * bridge as the kernel has it, the subnet and the leases), the kernel check,
+ * and the global history. Each is read from core while it is on screen;
+ * the kernel check once when it is opened (r runs it again). */
+#include "tui.h"
+#include "check.h"
+#include "format.h"
+#include "net.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const titles[] = {
+	[HOST_IMAGES] = "Images",
+	[HOST_NETWORK] = "Network",
+	[HOST_CHECK] = "Kernel check",
+	[HOST_HISTORY] = "History (all containers)",
+};
+
+static struct dome_check_report check_report;
+static bool check_loaded;
+
+static void run_check(struct tui *t)
+{
+	struct dome_error err = { 0 };
+	if (check_loaded)
+		dome_check_free(&check_report);
+	check_loaded = dome_check_run(&check_report, &err) == 0;
+	if (!check_loaded)
+		tui_status(t, true, "%s", err.msg);
+}
+
+void tui_host_open(struct tui *t, enum tui_host_view v)
+{
+	t->mode = MODE_HOST;
+	t->host_view = v;
+	t->view_scroll = 0;
+	if (v == HOST_CHECK)
+		run_check(t);
+}
+
+void tui_host_close(void)
+{
+	if (check_loaded)
+		dome_check_free(&check_report);
+	check_loaded = false;
+}
+
+/* Where a list starts: the scroll position, kept on its last row. */
+static size_t first_row(struct tui *t, size_t n)
+{
+	if (t->view_scroll >= n)
+		t->view_scroll = n ? n - 1 : 0;
+	return t->view_scroll;
+}
+
+static void error_line(struct tui *t, int y, const char *msg)
+{
+	char fit[512];
+	tui_fit(msg, COLS - 4, fit, sizeof fit);
+	attrset(tui_attr(t, TUI_STATUS_ERR));
+	mvaddstr(y, 2, fit);
+	attrset(A_NORMAL);
+}
+
+static void head(struct tui *t, int y, const char *text)
+{
+	attrset(tui_attr(t, TUI_TABLE_HEAD));
+	tui_clear_line(y, 0);
+	mvaddnstr(y, 0, text, COLS);
+	attrset(A_NORMAL);
+}
+
+static void draw_images(struct tui *t, int y)
+{
+	struct dome_image *imgs = NULL;
+	size_t n = 0;
+	struct dome_error err = { 0 };
+	if (dome_image_list(t->ctx->store, &imgs, &n, &err) < 0) {
+		error_line(t, y, err.msg);
+		return;
+	}
+	char line[4500];
+	snprintf(line, sizeof line, "%-20s %-8s %9s %5s  %-19s %s", "NAME", "ARCH", "SIZE", "USED",
+		 "CREATED", "PATH");
+	head(t, y++, line);
+	if (!n)
+		mvaddstr(y + 1, 2, "No images yet; the busybox image is made when the first "
+				   "container is created.");
+	for (size_t i = first_row(t, n); i < n && y < LINES - 2; i++) {
+		char size[32], when[32] = "-";
+		tui_fmt_size(imgs[i].size_bytes, size, sizeof size);
+		time_t s = (time_t)(imgs[i].created_at / 1000);
+		struct tm tm;
+		if (imgs[i].created_at && localtime_r(&s, &tm))
+			strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+		snprintf(line, sizeof line, "%-20s %-8s %9s %5d  %-19s %s", imgs[i].name,
+			 imgs[i].arch, size, imgs[i].users, when, imgs[i].path);
+		mvaddnstr(y++, 0, line, COLS);
+	}
+	free(imgs);
+}
+
+static void label(struct tui *t, int y, const char *name, const char *value)
+{
+	if (y >= LINES - 2)
+		return;
+	attrset(tui_attr(t, TUI_LABEL));
+	mvprintw(y, 2, "%-16s", name);
+	attrset(A_NORMAL);
+	char fit[1200];
+	tui_fit(value, COLS - 20, fit, sizeof fit);
+	mvaddstr(y, 19, fit);
+}
+
+static void draw_network(struct tui *t, int y)
+{
+	const struct dome_config *cfg = &t->ctx->cfg;
+	struct dome_error err = { 0 };
+	struct dome_bridge_status br = { 0 };
+	char text[1200];
+	label(t, y++, "Bridge", cfg->bridge);
+	if (dome_net_bridge_status(cfg->bridge, &br, &err) < 0)
+		snprintf(text, sizeof text, "unknown: %s", err.msg);
+	else if (!br.present)
+		snprintf(text, sizeof text, "not created yet (made when a bridged container starts)");
+	else if (!br.is_bridge)
+		snprintf(text, sizeof text, "another kind of interface has this name");
+	else
+		snprintf(text, sizeof text, "%s%s%s", br.up ? "up" : "down",
+			 br.addresses[0] ? ", " : "", br.addresses);
+	label(t, y++, "Bridge state", text);
+	struct dome_subnet sn;
+	err.msg[0] = '\0';
+	if (dome_subnet_parse(cfg->subnet, &sn, &err) == 0) {
+		char gw[16], first[16], last[16];
+		dome_ipv4_format(sn.gateway, gw);
+		dome_ipv4_format(sn.first, first);
+		dome_ipv4_format(sn.last, last);
+		snprintf(text, sizeof text, "%s (gateway %s, leases %s to %s, %u addresses)",
+			 cfg->subnet, gw, first, last, dome_subnet_size(&sn));
+	} else {
+		snprintf(text, sizeof text, "%s: %s", cfg->subnet, err.msg);
+	}
+	label(t, y++, "Subnet", text);
+	label(t, y++, "NAT", cfg->nat ? "on" : "off");
+	label(t, y++, "Nameservers", cfg->nameservers[0] ? cfg->nameservers
+							  : "the host's resolv.conf");
+	y++;
+	struct dome_lease *leases = NULL;
+	size_t n = 0;
+	if (dome_net_leases(t->ctx, &leases, &n, &err) < 0) {
+		error_line(t, y, err.msg);
+		return;
+	}
+	snprintf(text, sizeof text, "%-15s %-20s %-7s %s", "ADDRESS", "CONTAINER", "KIND",
+		 "LEASED");
+	if (y < LINES - 2)
+		head(t, y++, text);
+	if (!n && y < LINES - 2)
+		mvaddstr(y, 2, "No leases: no bridged container has an address.");
+	for (size_t i = first_row(t, n); i < n && y < LINES - 2; i++) {
+		char addr[16], when[32] = "-";
+		dome_ipv4_format(leases[i].address, addr);
+		time_t s = (time_t)(leases[i].leased_at / 1000);
+		struct tm tm;
+		if (leases[i].leased_at && localtime_r(&s, &tm))
+			strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+		snprintf(text, sizeof text, "%-15s %-20s %-7s %s", addr, leases[i].container,
+			 leases[i].is_static ? "static" : "leased", when);
+		mvaddnstr(y++, 0, text, COLS);
+	}
+	free(leases);
+}
+
+static void draw_check(struct tui *t, int y)
+{
+	if (!check_loaded) {
+		mvaddstr(y, 2, "The kernel check could not run; r tries again.");
+		return;
+	}
+	char line[512];
+	snprintf(line, sizeof line, "cgroup layout %s; %s", check_report.layout[0] ?
+		 check_report.layout : "undetectable", check_report.all_required_ok ?
+		 "every required feature is there" : "REQUIRED FEATURES ARE MISSING");
+	attrset(tui_attr(t, check_report.all_required_ok ? TUI_RUNNING : TUI_ERROR));
+	mvaddnstr(y++, 2, line, COLS - 2);
+	attrset(A_NORMAL);
+	snprintf(line, sizeof line, "%-12s %-28s %-8s %s", "GROUP", "FEATURE", "STATUS", "DETAIL");
+	head(t, y++, line);
+	for (size_t i = first_row(t, check_report.n); i < check_report.n && y < LINES - 2;
+	     i++, y++) {
+		const struct dome_check_item *it = &check_report.items[i];
+		const char *status = it->ok ? "ok" : it->required ? "MISSING" : "missing";
+		mvprintw(y, 0, "%-12s %-28s ", it->group, it->name);
+		attrset(tui_attr(t, it->ok ? TUI_RUNNING : it->required ? TUI_ERROR : TUI_FROZEN));
+		printw("%-8s ", status);
+		attrset(A_NORMAL);
+		int x = getcurx(stdscr);
+		char fit[512];
+		tui_fit(it->ok ? it->detail : it->why ? it->why : it->detail, COLS - x, fit,
+			sizeof fit);
+		addstr(fit);
+	}
+}
+
+void tui_host_draw(struct tui *t)
+{
+	int y = tui_header_height(t);
+	attrset(tui_attr(t, TUI_TITLE));
+	mvprintw(y, 0, " %s ", titles[t->host_view]);
+	attrset(tui_attr(t, TUI_DIM));
+	printw("  i images  N network  K kernel check  H history  Esc back");
+	attrset(A_NORMAL);
+	y += 2;
+	switch (t->host_view) {
+	case HOST_IMAGES: draw_images(t, y); break;
+	case HOST_NETWORK: draw_network(t, y); break;
+	case HOST_CHECK: draw_check(t, y); break;
+	case HOST_HISTORY: tui_history_draw(t, NULL, y, &t->view_scroll); break;
+	}
+}
+
+bool tui_host_key(struct tui *t, int ch)
+{
+	int page = LINES - 8 > 1 ? LINES - 8 : 1;
+	switch (ch) {
+	case 27: case 'q': case KEY_F(10): case KEY_BACKSPACE: case 'h':
+		t->mode = MODE_MAIN;
+		tui_host_close();
+		return true;
+	case 'i': tui_host_open(t, HOST_IMAGES); return true;
+	case 'N': tui_host_open(t, HOST_NETWORK); return true;
+	case 'K': tui_host_open(t, HOST_CHECK); return true;
+	case 'H': tui_host_open(t, HOST_HISTORY); return true;
+	case 'r': case KEY_F(5):
+		if (t->host_view == HOST_CHECK)
+			run_check(t);
+		tui_refresh_data(t);
+		tui_status(t, false, "refreshed");
+		return true;
+	case 'j': case KEY_DOWN: t->view_scroll++; return true;
+	case 'k': case KEY_UP: if (t->view_scroll) t->view_scroll--; return true;
+	case KEY_NPAGE: t->view_scroll += (size_t)page; return true;
+	case KEY_PPAGE:
+		t->view_scroll = t->view_scroll > (size_t)page ? t->view_scroll - (size_t)page : 0;
+		return true;
+	case 'g': case KEY_HOME: t->view_scroll = 0; return true;
+	case KEY_F(1): case '?': t->mode = MODE_HELP; tui_host_close(); return true;
+	}
+	return false;
+}
