@@ -575,6 +575,24 @@ struct set_arg {
 	size_t n;
 };
 
+/* The container with the settings applied, checked as a whole (memory+swap
+ * against memory needs both the stored and the new values). */
+static int settings_merge(const struct dome_container *c, char *const *kv, size_t n,
+			  struct dome_container *want, struct dome_error *err)
+{
+	*want = *c;
+	for (size_t i = 0; i < n; i++)
+		if (parse_setting(want, kv[i], err) < 0)
+			return -1;
+	const struct dome_limits *l = &want->limits;
+	if (l->memory_swap != DOME_UNLIMITED && (l->memory == DOME_UNLIMITED || l->memory_swap < l->memory))
+		return dome_invalid(err, "memory+swap (%llu) must be at least the memory limit",
+				    (unsigned long long)l->memory_swap);
+	if (l->memory != DOME_UNLIMITED && l->memory < 4ULL << 20)
+		return dome_invalid(err, "a memory limit below 4M leaves init no room to run");
+	return 0;
+}
+
 static int apply_set(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 		     struct dome_error *err)
 {
@@ -583,16 +601,9 @@ static int apply_set(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 	__cleanup_lock int lock = -1;
 	if (load_locked(ctx, a->name, &c, &lock, ch, err) < 0)
 		return -1;
-	struct dome_container want = c;
-	for (size_t i = 0; i < a->n; i++)
-		if (parse_setting(&want, a->kv[i], err) < 0)
-			return -1;
-	const struct dome_limits *l = &want.limits;
-	if (l->memory_swap != DOME_UNLIMITED && (l->memory == DOME_UNLIMITED || l->memory_swap < l->memory))
-		return dome_invalid(err, "memory+swap (%llu) must be at least the memory limit",
-				    (unsigned long long)l->memory_swap);
-	if (l->memory != DOME_UNLIMITED && l->memory < 4ULL << 20)
-		return dome_invalid(err, "a memory limit below 4M leaves init no room to run");
+	struct dome_container want;
+	if (settings_merge(&c, a->kv, a->n, &want, err) < 0)
+		return -1;
 	/* Live first: if the kernel refuses, the driver restores what it wrote
 	 * and nothing is stored; the stored settings never claim a limit the
 	 * running container does not have. */
@@ -641,6 +652,14 @@ int dome_container_set(struct dome_ctx *ctx, const char *name, char *const *assi
 		char key[32];
 		snprintf(key, sizeof key, "%.*s", (int)(eq - assignments[i]), assignments[i]);
 		json_object_set_new(params, key, json_string(eq + 1));
+	}
+	/* The whole-settings checks against the stored row too (apply repeats
+	 * them under the lock), so a refused set leaves no audit record. */
+	struct dome_container cur, merged;
+	if (dome_inv_find(ctx->store, name, &cur, err) == 1 &&
+	    settings_merge(&cur, assignments, n, &merged, err) < 0) {
+		json_decref(params);
+		return -1;
 	}
 	struct set_arg a = { name, assignments, n };
 	struct dome_change ch = { .action = "set", .target = name, .params = params };

@@ -1,0 +1,109 @@
+#!/bin/bash
+# Hostile input: names, sizes and config files meant to break or escape.
+# Each must fail with exit status 1 or 2 and a clear "dome: ..." message, and
+# change nothing: the inventory and the audit history stay the same, no file
+# appears in the state root, the working directory or where the input points,
+# and nothing in the input is ever run by a shell.
+. "${DOME_SRCDIR:-.}/tests/lib.sh"
+[ "$(id -u)" = 0 ] || { echo "# needs root"; exit 77; }
+[ -x "$DOME" ] || { echo "# no dome binary at $DOME"; exit 99; }
+export DOME_CONFIG=/dev/null
+export DOME_ROOT="$TEST_ROOT/state"
+export DOME_CGROUP_PREFIX="dome-ho-$$"
+cleanup() {
+	"$DOME" destroy --force "good$$" >/dev/null 2>&1
+	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+		[ -d "$h$DOME_CGROUP_PREFIX" ] && find "$h$DOME_CGROUP_PREFIX" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	rm -rf "$TEST_ROOT"
+}
+trap cleanup EXIT
+cwd="$TEST_ROOT/cwd"
+mkdir -p "$cwd" && cd "$cwd" || exit 99
+G="good$$"
+"$DOME" create "$G" --net none --memory 64M >/dev/null || { echo "# cannot create $G"; exit 99; }
+
+snapshot() {
+	{
+		sqlite3 "$DOME_ROOT/dome.db" "SELECT * FROM containers ORDER BY id"
+		sqlite3 "$DOME_ROOT/dome.db" "SELECT id, action, target, result FROM changes ORDER BY id"
+		(cd "$DOME_ROOT" && find . -path ./run -prune -o -print | grep -v '^\./dome\.db' | sort)
+		ls -A "$cwd"
+	} > "$1"
+}
+snapshot "$TEST_ROOT/before"
+
+# refused DESC CMD...: exit 1 or 2 and a "dome: " message on stderr.
+refused() {
+	local desc=$1; shift
+	"$DOME" "$@" >"$TEST_ROOT/out" 2>"$TEST_ROOT/err" </dev/null
+	local st=$?
+	if { [ $st = 1 ] || [ $st = 2 ]; } && grep -q '^dome: ..........' "$TEST_ROOT/err"; then
+		ok "$desc (exit $st)"
+	else
+		not_ok "$desc (exit $st)"; sed 's/^/#   /' "$TEST_ROOT/err"
+	fi
+}
+
+long=$(printf 'a%.0s' $(seq 1 64))
+huge=$(printf 'x%.0s' $(seq 1 5000))
+names=("" "$long" "$huge" ".." "." "/" "a/b" "../../etc" "a;b" "a;touch $TEST_ROOT/pwned1"
+       "\$(id)" "\$(touch $TEST_ROOT/pwned2)" "\`touch $TEST_ROOT/pwned3\`" "ünïcødé" "Web" "a b"
+       $'a\nb' "-rf" "--force" "web-" "a*" "%s%n%s" "a'b" "a\"b")
+for name in "${names[@]}"; do
+	shown=$(printf '%q' "$name" | cut -c1-40)
+	refused "create $shown" create "$name" --net none
+	refused "start $shown" start "$name"
+	refused "set $shown" set "$name" memory=128M
+	refused "destroy $shown" destroy --force "$name"
+	refused "info $shown" info "$name"
+	refused "exec $shown" exec "$name" -- /bin/true
+	refused "clone to $shown" clone "$G" "$name"
+done
+for size in -1 1e99 0x10 99999999999999999999999 18446744073709551616 garbage "" " 1M" 1M1 \
+	1.5.5G 1.12345G 12Q -0 +5M "1M;id" "\$(id)" 1e3M nan inf; do
+	shown=$(printf '%q' "$size")
+	refused "create --memory $shown" create "new$$" --memory "$size"
+	refused "set memory=$shown" set "$G" "memory=$size"
+done
+for v in "cpus=-1" "cpus=1e99" "cpus=0x10" "cpus=0" "cpus=99999999" "cpuset=0-99999" "cpuset=3-1" \
+	"cpuset=a" "cpuset=0,,1" "cpuset=-1" "pids=-1" "pids=0x10" "pids=1e9" "cpu_weight=0" \
+	"cpu_weight=10001" "autostart=maybe" "nosuch=1" "=1" "memory" "memory_swap=1M" "$huge=1"; do
+	refused "set $(printf '%q' "$v" | cut -c1-40)" set "$G" "$v"
+done
+refused "stop --timeout -1" stop "$G" --timeout -1
+refused "stop --timeout 1e99" stop "$G" --timeout 1e99
+refused "create --ip 999.1.1.1" create "new$$" --ip 999.1.1.1
+refused "create --ip \$(id)" create "new$$" --ip '$(id)'
+refused "create --net \$(id)" create "new$$" --net '$(id)'
+refused "create --image ../../etc" create "new$$" --image ../../etc
+
+# Junk configuration files: the error names the file.
+i=0
+for junk in "$(head -c 512 /dev/urandom | tr -d '\0')" "[network]\nbridge = ../../x" \
+	"[network]\nbridge = \$(id)" "[nosuch]\nkey = 1" "key_without_section = 1" \
+	"[network]\nsubnet = 300.1.1.1/99" "[container]\nstop_timeout = -1" \
+	"[container]\nconsole_log_max = 1e99" "[paths]\nroot = relative/path" \
+	"[cgroup]\nprefix = ../../escape" "[network]\n$huge = 1" "[[[" "[paths]\nroot"; do
+	i=$((i + 1))
+	printf '%b\n' "$junk" > "$TEST_ROOT/junk$i.conf"
+	refused "junk config $i" --config "$TEST_ROOT/junk$i.conf" create "new$$"
+	grep -q "junk$i.conf" "$TEST_ROOT/err" && ok "junk config $i: the error names the file" || { not_ok "junk config $i: the error names the file"; sed 's/^/#   /' "$TEST_ROOT/err"; }
+done
+refused "a missing --config" --config "$TEST_ROOT/nosuch.conf" ls
+
+snapshot "$TEST_ROOT/after"
+if diff -u "$TEST_ROOT/before" "$TEST_ROOT/after" > "$TEST_ROOT/diff"; then
+	ok "inventory, history, state files and working directory unchanged"
+else
+	not_ok "inventory, history, state files and working directory unchanged"; sed 's/^/#   /' "$TEST_ROOT/diff"
+fi
+for f in pwned1 pwned2 pwned3; do
+	[ ! -e "$TEST_ROOT/$f" ] && ok "nothing in the input was run ($f)" || not_ok "nothing in the input was run ($f)"
+done
+for p in /a /b "/a;b" "/tmp/a;b" "/\$(id)" /etc/new$$ /escape; do
+	[ ! -e "$p" ] && ok "no file named by the input at $p" || not_ok "no file named by the input at $p"
+done
+ls /sys/fs/cgroup/*/escape /sys/fs/cgroup/unified/escape >/dev/null 2>&1 && not_ok "no cgroup escaped the hierarchy" || ok "no cgroup escaped the hierarchy"
+expect_status 0 "the history chain verifies" -- "$DOME" history verify
+finish
