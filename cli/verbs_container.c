@@ -123,9 +123,11 @@ int verb_create(struct cli *cli, int argc, char **argv)
 	return finish(rc, &err, o.spec.start ? "created and started" : "created", o.spec.name);
 }
 
-int verb_start(struct cli *cli, int argc, char **argv)
+/* Verbs that take one container name and call one core function. */
+static int name_verb(struct cli *cli, int argc, char **argv,
+		     int (*fn)(struct dome_ctx *, const char *, struct dome_error *), const char *done)
 {
-	const char *name;
+	const char *name = NULL;
 	int status = one_name(cli, argc, argv, &name);
 	if (status >= 0)
 		return status;
@@ -133,7 +135,12 @@ int verb_start(struct cli *cli, int argc, char **argv)
 	if (!ctx)
 		return status;
 	struct dome_error err;
-	return finish(dome_container_start(ctx, name, &err), &err, "started", name);
+	return finish(fn(ctx, name, &err), &err, done, name);
+}
+
+int verb_start(struct cli *cli, int argc, char **argv)
+{
+	return name_verb(cli, argc, argv, dome_container_start, "started");
 }
 
 struct stop_opts {
@@ -182,33 +189,21 @@ int verb_stop(struct cli *cli, int argc, char **argv)
 
 int verb_restart(struct cli *cli, int argc, char **argv)
 {
-	const char *name;
-	int status = one_name(cli, argc, argv, &name);
-	if (status >= 0)
-		return status;
-	struct dome_ctx *ctx = open_or_fail(cli, &status);
-	if (!ctx)
-		return status;
-	struct dome_error err;
-	return finish(dome_container_restart(ctx, name, &err), &err, "restarted", name);
+	return name_verb(cli, argc, argv, dome_container_restart, "restarted");
 }
 
-static int freeze_verb(struct cli *cli, int argc, char **argv, bool frozen)
+static int freeze(struct dome_ctx *ctx, const char *name, struct dome_error *err)
 {
-	const char *name;
-	int status = one_name(cli, argc, argv, &name);
-	if (status >= 0)
-		return status;
-	struct dome_ctx *ctx = open_or_fail(cli, &status);
-	if (!ctx)
-		return status;
-	struct dome_error err;
-	return finish(dome_container_freeze(ctx, name, frozen, &err), &err,
-		      frozen ? "froze" : "thawed", name);
+	return dome_container_freeze(ctx, name, true, err);
 }
 
-int verb_freeze(struct cli *cli, int argc, char **argv) { return freeze_verb(cli, argc, argv, true); }
-int verb_unfreeze(struct cli *cli, int argc, char **argv) { return freeze_verb(cli, argc, argv, false); }
+static int thaw(struct dome_ctx *ctx, const char *name, struct dome_error *err)
+{
+	return dome_container_freeze(ctx, name, false, err);
+}
+
+int verb_freeze(struct cli *cli, int argc, char **argv) { return name_verb(cli, argc, argv, freeze, "froze"); }
+int verb_unfreeze(struct cli *cli, int argc, char **argv) { return name_verb(cli, argc, argv, thaw, "thawed"); }
 
 static int on_force_opt(int opt, const char *arg, void *data)
 {

@@ -20,6 +20,27 @@ int dome_check_writable(const struct dome_ctx *ctx, struct dome_error *err)
 	return 0;
 }
 
+json_t *dome_kv_params(char *const *kv, size_t n, struct dome_error *err)
+{
+	if (n == 0) {
+		dome_invalid(err, "nothing to change; give KEY=VALUE");
+		return NULL;
+	}
+	json_t *params = json_object();
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(kv[i], '=');
+		char key[32];
+		if (!eq || eq == kv[i] || (size_t)(eq - kv[i]) >= sizeof key) {
+			json_decref(params);
+			dome_invalid(err, "'%.60s' is not KEY=VALUE", kv[i]);
+			return NULL;
+		}
+		snprintf(key, sizeof key, "%.*s", (int)(eq - kv[i]), kv[i]);
+		json_object_set_new(params, key, json_string(eq + 1));
+	}
+	return params;
+}
+
 static const char SQL_INTENT[] =
 	"INSERT INTO changes (started_at, uid, user, sudo_user, login_uid, ssh_client, tty, host, "
 	"actor_pid, actor_start, action, target, params, reason, rollback_of, result) "

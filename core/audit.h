@@ -31,6 +31,10 @@ struct dome_change {
 	int64_t id;           /* filled in by dome_mutate */
 };
 
+/* The params of a KEY=VALUE change, {"KEY": "VALUE", ...}; a malformed item
+ * (no '=', an empty or over-long key) is bad input and gives NULL. */
+json_t *dome_kv_params(char *const *kv, size_t n, struct dome_error *err);
+
 typedef int (*dome_apply_fn)(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 			     struct dome_error *err);
 

@@ -637,21 +637,17 @@ int dome_container_set(struct dome_ctx *ctx, const char *name, char *const *assi
 {
 	if (dome_validate_name("container", name, err) < 0)
 		return -1;
-	if (n == 0)
-		return dome_invalid(err, "nothing to set; give KEY=VALUE");
 	/* Validate everything before anything is recorded or touched. */
+	json_t *params = dome_kv_params(assignments, n, err);
+	if (!params)
+		return -1;
 	struct dome_container scratch = { 0 };
 	dome_limits_init(&scratch.limits);
-	json_t *params = json_object();
 	for (size_t i = 0; i < n; i++) {
 		if (parse_setting(&scratch, assignments[i], err) < 0) {
 			json_decref(params);
 			return -1;
 		}
-		const char *eq = strchr(assignments[i], '=');
-		char key[32];
-		snprintf(key, sizeof key, "%.*s", (int)(eq - assignments[i]), assignments[i]);
-		json_object_set_new(params, key, json_string(eq + 1));
 	}
 	/* The whole-settings checks against the stored row too (apply repeats
 	 * them under the lock), so a refused set leaves no audit record. */

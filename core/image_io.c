@@ -489,17 +489,15 @@ int dome_image_set(struct dome_ctx *ctx, const char *name, char *const *assignme
 		return -1;
 	if (n == 0)
 		return dome_invalid(err, "nothing to set; give KEY=VALUE (init, stop_signal, shell, arch)");
+	json_t *params = dome_kv_params(assignments, n, err);
+	if (!params)
+		return -1;
 	struct dome_image scratch = { 0 };
-	json_t *params = json_object();
 	for (size_t i = 0; i < n; i++) {
 		if (parse_image_setting(&scratch, assignments[i], err) < 0) {
 			json_decref(params);
 			return -1;
 		}
-		const char *eq = strchr(assignments[i], '=');
-		char key[32];
-		snprintf(key, sizeof key, "%.*s", (int)(eq - assignments[i]), assignments[i]);
-		json_object_set_new(params, key, json_string(eq + 1));
 	}
 	struct set_arg a = { name, assignments, n };
 	struct dome_change ch = { .action = "image-set", .target = name, .params = params };

@@ -188,24 +188,18 @@ static int apply_configure(struct dome_ctx *ctx, struct dome_change *ch, void *a
 
 int dome_net_configure(struct dome_ctx *ctx, char *const *kv, size_t n, struct dome_error *err)
 {
-	if (n == 0)
-		return dome_invalid(err, "nothing to change; give KEY=VALUE");
 	/* Validate before anything is recorded. */
+	json_t *params = dome_kv_params(kv, n, err);
+	if (!params)
+		return -1;
 	struct dome_config scratch = ctx->cfg;
-	json_t *params = json_object();
-	for (size_t i = 0; i < n; i++) {
-		const char *eq = strchr(kv[i], '=');
-		char key[32];
-		if (!eq || (size_t)(eq - kv[i]) >= sizeof key) {
-			json_decref(params);
-			return dome_invalid(err, "'%.60s' is not KEY=VALUE", kv[i]);
-		}
-		snprintf(key, sizeof key, "%.*s", (int)(eq - kv[i]), kv[i]);
-		if (dome_config_set(&scratch, "network", key, eq + 1, err) < 0) {
+	const char *key;
+	json_t *value;
+	json_object_foreach(params, key, value) {
+		if (dome_config_set(&scratch, "network", key, json_string_value(value), err) < 0) {
 			json_decref(params);
 			return -1;
 		}
-		json_object_set_new(params, key, json_string(eq + 1));
 	}
 	struct configure_arg a = { kv, n };
 	struct dome_change ch = { .action = "net-set", .target = "network", .params = params };
