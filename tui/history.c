@@ -4,6 +4,7 @@
 #include "tui.h"
 #include "audit.h"
 #include "format.h"
+#include "rollback.h"
 
 #include <curses.h>
 #include <stdio.h>
@@ -51,13 +52,17 @@ static enum tui_role result_role(const char *result)
 }
 
 /* One line: WHEN ACTOR ACTION [TARGET] RESULT REASON/ERROR. */
-static void draw_record(struct tui *t, json_t *row, int y, bool with_target)
+static void draw_record(struct tui *t, json_t *row, int y, bool with_target, bool selected)
 {
 	char when[32], actor[160], rest[1024], fit[1024];
 	when_of(row, when, sizeof when);
 	actor_of(row, actor, sizeof actor);
 	const char *result = str_of(row, "result");
 	const char *reason = str_of(row, "reason"), *error = str_of(row, "error");
+	int base = selected ? tui_attr(t, TUI_SELECTED) : (int)A_NORMAL;
+	attrset(base);
+	if (selected)
+		tui_clear_line(y, 0);
 	move(y, 0);
 	printw("%-19s ", when);
 	tui_fit(actor, 18, fit, sizeof fit);
@@ -68,10 +73,11 @@ static void draw_record(struct tui *t, json_t *row, int y, bool with_target)
 		tui_fit(str_of(row, "target"), 14, fit, sizeof fit);
 		printw("%-14s ", fit);
 	}
-	attrset(tui_attr(t, result_role(result)));
+	if (!selected)
+		attrset(tui_attr(t, result_role(result)));
 	tui_fit(result, 11, fit, sizeof fit);
 	printw("%-11s ", fit);
-	attrset(A_NORMAL);
+	attrset(base);
 	snprintf(rest, sizeof rest, "%s%s%s", reason[0] ? reason : "-", error[0] ? "; " : "",
 		 error);
 	int x = getcurx(stdscr);
@@ -79,14 +85,25 @@ static void draw_record(struct tui *t, json_t *row, int y, bool with_target)
 		tui_fit(rest, COLS - x, fit, sizeof fit);
 		addstr(fit);
 	}
+	attrset(A_NORMAL);
 }
 
-void tui_history_draw(struct tui *t, const char *target, int y, size_t *scroll)
+/* Remember the selected record for the rollback key. */
+static void note_selected(struct tui *t, json_t *row)
+{
+	t->history_id = row ? json_integer_value(json_object_get(row, "id")) : 0;
+	snprintf(t->history_what, sizeof t->history_what, "%s of %s",
+		 row ? str_of(row, "action") : "", row ? str_of(row, "target") : "");
+}
+
+void tui_history_draw(struct tui *t, const char *target, int y, size_t *sel)
 {
 	int h = LINES - 2 - y - 1;
+	t->history_id = 0;
 	if (h < 1)
 		return;
-	size_t want = *scroll + (size_t)h;
+	size_t first = *sel >= (size_t)h ? *sel - (size_t)h + 1 : 0;
+	size_t want = first + (size_t)h;
 	struct dome_history_filter f = {
 		.target = target,
 		.limit = (int)(want > HISTORY_MAX ? HISTORY_MAX : want),
@@ -102,8 +119,10 @@ void tui_history_draw(struct tui *t, const char *target, int y, size_t *scroll)
 		return;
 	}
 	size_t n = json_array_size(rows);
-	if (*scroll && *scroll >= n)
-		*scroll = n ? n - 1 : 0;
+	if (*sel >= n) {
+		*sel = n ? n - 1 : 0;
+		first = *sel >= (size_t)h ? *sel - (size_t)h + 1 : 0;
+	}
 	attrset(tui_attr(t, TUI_TABLE_HEAD));
 	tui_clear_line(y, 0);
 	mvprintw(y, 0, "%-19s %-18s %-12s ", "WHEN", "ACTOR", "ACTION");
@@ -115,7 +134,54 @@ void tui_history_draw(struct tui *t, const char *target, int y, size_t *scroll)
 	if (!n)
 		mvaddstr(y + 1, 2, target ? "No recorded changes to this container."
 					  : "No recorded changes.");
-	for (size_t i = *scroll; i < n && y < LINES - 2; i++, y++)
-		draw_record(t, json_array_get(rows, i), y, !target);
+	for (size_t i = first; i < n && y < LINES - 2; i++, y++)
+		draw_record(t, json_array_get(rows, i), y, !target, i == *sel);
+	note_selected(t, n ? json_array_get(rows, *sel) : NULL);
 	json_decref(rows);
+}
+
+static bool rollback_once(struct tui *t, int64_t id, bool force, struct dome_error *err)
+{
+	struct dome_rollback_result res = { 0 };
+	tui_progress(t, "rolling back change #%lld%s...", (long long)id, force ? " (forced)" : "");
+	if (dome_rollback(t->ctx, id, force, &res, err) < 0)
+		return false;
+	tui_status(t, false, "change #%lld rolled back on %s: %s (record #%lld)%s%s",
+		   (long long)id, res.target, res.what, (long long)res.id,
+		   res.differed[0] ? "; it had changed since: " : "", res.differed);
+	return true;
+}
+
+void tui_history_rollback(struct tui *t)
+{
+	if (tui_refuse_if_readonly(t, "roll back a change"))
+		return;
+	int64_t id = t->history_id;
+	if (!id) {
+		tui_status(t, true, "cannot roll back: no change selected");
+		return;
+	}
+	char question[300], what[200];
+	snprintf(question, sizeof question, "Roll back change #%lld (%s)?", (long long)id,
+		 t->history_what);
+	if (!tui_dialog_confirm(t, "Roll back", question)) {
+		tui_status(t, false, "rollback cancelled; nothing changed");
+		return;
+	}
+	snprintf(what, sizeof what, "rolling back change #%lld", (long long)id);
+	if (!tui_ask_reason(t, what))
+		return;
+	struct dome_error err = { 0 };
+	if (!rollback_once(t, id, false, &err)) {
+		/* Changed since: core names the differences; the user may insist. */
+		if (strstr(err.msg, "--force") &&
+		    tui_dialog_confirm(t, "Roll back anyway?", err.msg)) {
+			err.msg[0] = '\0';
+			if (rollback_once(t, id, true, &err))
+				goto done;
+		}
+		tui_status(t, true, "%s", err.msg);
+	}
+done:
+	tui_refresh_data(t);
 }

@@ -213,7 +213,8 @@ void tui_host_draw(struct tui *t)
 	attrset(tui_attr(t, TUI_TITLE));
 	mvprintw(y, 0, " %s ", titles[t->host_view]);
 	attrset(tui_attr(t, TUI_DIM));
-	printw("  i images  N network  K kernel check  H history  Esc back");
+	printw("  i images  N network  K kernel check  H history%s  Esc back",
+	       t->host_view == HOST_HISTORY ? "  u roll back the selected change" : "");
 	attrset(A_NORMAL);
 	y += 2;
 	switch (t->host_view) {
@@ -241,6 +242,11 @@ bool tui_host_key(struct tui *t, int ch)
 			run_check(t);
 		tui_refresh_data(t);
 		tui_status(t, false, "refreshed");
+		return true;
+	case 'u':
+		if (t->host_view != HOST_HISTORY)
+			return false;
+		tui_history_rollback(t);
 		return true;
 	case 'j': case KEY_DOWN: t->view_scroll++; return true;
 	case 'k': case KEY_UP: if (t->view_scroll) t->view_scroll--; return true;

@@ -120,6 +120,10 @@ struct tui {
 
 	int64_t last_refresh_ms;
 
+	/* the history record selected on screen, for the rollback key */
+	int64_t history_id;
+	char history_what[160];
+
 	/* --reason given at start: offered again whenever a reason is asked */
 	char start_reason[512];
 };
@@ -200,9 +204,11 @@ void tui_view_open(struct tui *t);
 void tui_view_draw(struct tui *t);
 bool tui_view_key(struct tui *t, int ch);
 
-/* history.c: audit records newest first, of `target` (NULL: all), from
- * *scroll on (clamped to what there is). */
-void tui_history_draw(struct tui *t, const char *target, int y, size_t *scroll);
+/* history.c: audit records newest first, of `target` (NULL: all), with the
+ * record at *sel selected (clamped to what there is) and kept on screen. */
+void tui_history_draw(struct tui *t, const char *target, int y, size_t *sel);
+/* Roll back the selected record (dome_rollback), after a confirmation. */
+void tui_history_rollback(struct tui *t);
 
 /* hostview.c */
 void tui_host_open(struct tui *t, enum tui_host_view v);

@@ -500,6 +500,10 @@ bool tui_view_key(struct tui *t, int ch)
 			edit_limit(t, r);
 		return true;
 	}
+	if (t->view_tab == TAB_HISTORY && ch == 'u') {
+		tui_history_rollback(t);
+		return true;
+	}
 	if (t->view_tab == TAB_PROCS || t->view_tab == TAB_HISTORY) {
 		if (ch == 'j' || ch == KEY_DOWN)
 			t->view_scroll++;

@@ -153,6 +153,18 @@ T send-keys -t main Escape
 check "Esc goes back to the table" wait_for main "^$C .*running"
 check "the table shows the new limit" wait_for main "^$C .*/96M"
 
+# ---- roll back the live limit change from the History tab ----
+T send-keys -t main Enter 6
+check "the History tab selects the newest change (set)" wait_for main "root .* set .* ok "
+T send-keys -t main u
+check "u asks before rolling back the set" wait_for main "Roll back change #[0-9]* (set of $C)?"
+T send-keys -t main y
+check "the rollback is reported" wait_for main "rolled back on $C" 20
+check "the cgroup file has the 64M limit again" test "$(cat "$MEMFILE" 2>&1)" = 67108864
+check "the rollback is the newest record" wait_for main "root .* rollback .* ok "
+T send-keys -t main Escape
+check "the table shows the 64M limit again" wait_for main "^$C .*/64M"
+
 # ---- filter and sort ----
 a=$(line_of "^$O "); b=$(line_of "^$C ")
 check "sorted by name: $O above $C" test "$a" -lt "$b"
@@ -285,6 +297,11 @@ sleep 1
 check "read-only: $O is still running" test "$(field "$O" state)" = running -a "$(field "$O" pid)" = "$opid"
 T send-keys -t ro D
 check "read-only refuses a destroy too (no dialog)" wait_for ro "read-only: cannot destroy"
+T send-keys -t ro H
+check "read-only: H shows the history" wait_for ro " start  *$O  *ok "
+T send-keys -t ro u
+check "read-only refuses a rollback" wait_for ro "read-only: cannot roll back a change"
+T send-keys -t ro Escape
 check "read-only: q quits" quit ro
 
 # ---- TERM=vt100 and NO_COLOR with a running container ----
