@@ -25,6 +25,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
 static void locked_unlock(int *fd) { dome_unlock_container(*fd); }
 #define __cleanup_lock __attribute__((cleanup(locked_unlock)))
 
@@ -706,7 +710,10 @@ static __attribute__((noreturn)) void exec_inside(char *const argv[], int report
 	char *const envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 			       termvar, "HOME=/root", "container=dome", NULL };
 	int32_t e[2] = { 3, 0 };
-	if (chdir("/") < 0 || dome_runtime_drop_caps() < 0) {
+	/* Nothing of the caller's but stdio goes in: every other inherited
+	 * descriptor closes at exec (the report pipe is close-on-exec already). */
+	if (chdir("/") < 0 || dome_runtime_drop_caps() < 0 ||
+	    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
 		e[0] = 2;
 		e[1] = errno;
 	} else if (strchr(argv[0], '/')) {
