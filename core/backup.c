@@ -132,18 +132,20 @@ static int opt_uint(json_t *o, const char *key, uint64_t min, uint64_t max, uint
 
 static int parse_settings(json_t *s, struct dome_container *c, struct dome_error *err)
 {
-	const char *net = NULL, *ip = NULL, *cpuset = NULL;
+	const char *net = NULL, *ip = NULL;
 	int autostart = 0, order = 0, delay = 0;
-	json_t *limits = NULL;
+	json_t *limits = NULL, *ipv = NULL, *cpusetv = NULL;
 	json_error_t je;
-	if (json_unpack_ex(s, &je, 0, "{s:s, s?s, s:b, s:i, s:i, s:o}", "net_mode", &net,
-			   "ipv4_static", &ip, "autostart", &autostart, "autostart_order", &order,
+	if (json_unpack_ex(s, &je, 0, "{s:s, s?o, s:b, s:i, s:i, s:o}", "net_mode", &net,
+			   "ipv4_static", &ipv, "autostart", &autostart, "autostart_order", &order,
 			   "autostart_delay", &delay, "limits", &limits) < 0)
 		return dome_invalid(err, "the backup's settings do not read: %s", je.text);
 	if (strcmp(net, "bridge") && strcmp(net, "none") && strcmp(net, "host"))
 		return dome_invalid(err, "the backup's network mode '%.20s' is unknown", net);
 	if (order < 0 || order > 1000000 || delay < 0 || delay > 3600)
 		return dome_invalid(err, "the backup's autostart order or delay is out of range");
+	if (ipv && !json_is_null(ipv) && !(ip = json_string_value(ipv)))
+		return dome_invalid(err, "the backup's static address is not a string");
 	strlcpy(c->net_mode, net, sizeof c->net_mode);
 	if (ip) {
 		uint32_t a;
@@ -167,8 +169,9 @@ static int parse_settings(json_t *s, struct dome_container *c, struct dome_error
 	l->cpu_millis = (uint32_t)millis;
 	if (l->memory_swap != DOME_UNLIMITED && (l->memory == DOME_UNLIMITED || l->memory_swap < l->memory))
 		return dome_invalid(err, "the backup's memory+swap limit is below its memory limit");
-	if (json_unpack(limits, "{s?s}", "cpuset", &cpuset) == 0 && cpuset &&
-	    dome_parse_cpuset(cpuset, l->cpuset, sizeof l->cpuset, err) < 0)
+	cpusetv = json_object_get(limits, "cpuset");
+	if (cpusetv && json_is_string(cpusetv) &&
+	    dome_parse_cpuset(json_string_value(cpusetv), l->cpuset, sizeof l->cpuset, err) < 0)
 		return -1;
 	return 0;
 }
@@ -184,15 +187,16 @@ static int read_manifest(const char *file, struct manifest *m, struct dome_error
 		return dome_fail(err, 0, "%s: %s does not read as JSON: %s", file, DOME_BACKUP_MANIFEST,
 				 je.text);
 	const char *format = NULL, *container = NULL, *image = NULL, *digest = NULL;
+	json_t *digestv = NULL;
 	int version = 0;
 	json_int_t created = 0;
 	json_t *settings = NULL;
 	int rc = 0;
 	memset(m, 0, sizeof *m);
 	dome_limits_init(&m->settings.limits);
-	if (json_unpack_ex(j, &je, 0, "{s:s, s:i, s:I, s:s, s:{s:s, s?s}, s:o}", "format", &format,
+	if (json_unpack_ex(j, &je, 0, "{s:s, s:i, s:I, s:s, s:{s:s, s?o}, s:o}", "format", &format,
 			   "version", &version, "created_at", &created, "container", &container,
-			   "image", "name", &image, "digest", &digest, "settings", &settings) < 0)
+			   "image", "name", &image, "digest", &digestv, "settings", &settings) < 0)
 		rc = dome_fail(err, 0, "%s is not a dome backup: %s", file, je.text);
 	else if (strcmp(format, BACKUP_FORMAT) != 0 || version != BACKUP_VERSION)
 		rc = dome_fail(err, 0, "%s is a backup of format %s %d; this dome reads %s %d", file,
@@ -200,6 +204,8 @@ static int read_manifest(const char *file, struct manifest *m, struct dome_error
 	else if (dome_validate_name("container", container, err) < 0 ||
 		 dome_validate_name("image", image, err) < 0 || parse_settings(settings, &m->settings, err) < 0)
 		rc = -1;
+	if (rc == 0 && digestv && json_is_string(digestv))
+		digest = json_string_value(digestv);
 	if (rc == 0) {
 		strlcpy(m->container, container, sizeof m->container);
 		strlcpy(m->image, image, sizeof m->image);

@@ -155,7 +155,10 @@ static int check_symlink_target(const char *name, const char *target, struct dom
 	return 0;
 }
 
-static void drop_overlay_xattrs(struct archive_entry *e)
+/* Overlay's own xattrs never leave or enter a tree, except the opaque
+ * marker of a raw upper layer (a backup): origin, impure, uuid and the like
+ * describe the filesystem they were made on and would mislead another. */
+static void drop_overlay_xattrs(struct archive_entry *e, bool keep_opaque)
 {
 	struct xa {
 		char *name;
@@ -169,7 +172,8 @@ static void drop_overlay_xattrs(struct archive_entry *e)
 	if (archive_entry_xattr_reset(e) == 0)
 		return;
 	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK && n < DOME_ARRAY_SIZE(keep)) {
-		if (strncmp(name, OVERLAY_XATTR_PREFIX, strlen(OVERLAY_XATTR_PREFIX)) == 0)
+		if (strncmp(name, OVERLAY_XATTR_PREFIX, strlen(OVERLAY_XATTR_PREFIX)) == 0 &&
+		    !(keep_opaque && strcmp(name, OVERLAY_XATTR_PREFIX "opaque") == 0))
 			continue;
 		keep[n].name = strdup(name);
 		keep[n].value = malloc(size ? size : 1);
@@ -243,8 +247,7 @@ static int check_member(struct archive_entry *e, const struct dome_extract_opts 
 	default:
 		return dome_fail(err, 0, "member '%.200s' is a socket or of an unknown type", clean);
 	}
-	if (!opts || !opts->keep_overlay_xattrs)
-		drop_overlay_xattrs(e);
+	drop_overlay_xattrs(e, opts && opts->keep_overlay_xattrs);
 	return 1;
 }
 
@@ -509,8 +512,7 @@ static int add_file(struct dome_archive_writer *w, const char *src, const char *
 		rc = dome_fail(err, 0, "cannot read %s: %s", src, archive_error_string(w->disk));
 		goto out;
 	}
-	if (!keep_overlay)
-		drop_overlay_xattrs(e);
+	drop_overlay_xattrs(e, keep_overlay);
 	struct archive_entry *sparse = NULL;
 	archive_entry_linkify(w->links, &e, &sparse);
 	if (!e) /* deferred by the link strategy: pax never does this */

@@ -26,8 +26,8 @@
 int dome_sha256_file(const char *path, char out[DOME_DIGEST_LEN], struct dome_error *err);
 
 struct dome_extract_opts {
-	/* Keep trusted.overlay.* xattrs (a backed-up upper layer needs its
-	 * opaque markers); an image never gets them from an archive. */
+	/* Keep trusted.overlay.opaque (a backed-up upper layer needs its
+	 * opaque markers); other overlay xattrs are always dropped. */
 	bool keep_overlay_xattrs;
 };
 
@@ -56,7 +56,7 @@ int dome_archive_add_data(struct dome_archive_writer *w, const char *name, const
  * device 0/0) hide lower files, an opaque upper directory
  * (trusted.overlay.opaque=y) hides the lower one, and overlay xattrs are
  * left out. With `raw_upper` the upper tree is archived as it is instead
- * (whiteouts and overlay xattrs kept; lower must be NULL): a backup. */
+ * (whiteouts and opaque markers kept; lower must be NULL): a backup. */
 int dome_archive_add_tree(struct dome_archive_writer *w, const char *prefix, const char *lower,
 			  const char *upper, bool raw_upper, struct dome_error *err);
 /* Close, fsync and rename into place; frees `w` either way. */
