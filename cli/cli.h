@@ -66,6 +66,13 @@ int verb_set(struct cli *cli, int argc, char **argv);
 int verb_exec(struct cli *cli, int argc, char **argv);
 int verb_logs(struct cli *cli, int argc, char **argv);
 int verb_image(struct cli *cli, int argc, char **argv);
+/* images in and out, backups, autostart (verbs_image.c, verbs_backup.c);
+ * verb_image_all handles `image` and hands ls/rm to verb_image */
+int verb_image_all(struct cli *cli, int argc, char **argv);
+int verb_commit(struct cli *cli, int argc, char **argv);
+int verb_backup(struct cli *cli, int argc, char **argv);
+int verb_restore(struct cli *cli, int argc, char **argv);
+int verb_autostart(struct cli *cli, int argc, char **argv);
 int verb_history(struct cli *cli, int argc, char **argv);
 int verb_report(struct cli *cli, int argc, char **argv);
 int verb_rollback(struct cli *cli, int argc, char **argv);

@@ -25,7 +25,26 @@ static const struct cli_verb verbs[] = {
 	{ "set", verb_set, "NAME KEY=VALUE...", "change limits and settings", NULL },
 	{ "exec", verb_exec, "NAME [-- CMD...]", "run a command inside a container", NULL },
 	{ "logs", verb_logs, "NAME [--follow] [--tail N]", "show a container's console log", NULL },
-	{ "image", verb_image, "ls|rm ...", "manage images", NULL },
+	{ "image", verb_image_all, "ls|rm|import|export|set|debian ...", "manage images",
+	  "  ls [--json]                  list images\n"
+	  "  rm NAME                      remove an image no container uses\n"
+	  "  import NAME FILE             a root filesystem tarball (.tar, .tar.gz, .tar.xz,\n"
+	  "                               .tar.zst) becomes an image; hostile archives are refused\n"
+	  "  export NAME FILE             write an image as a tarball\n"
+	  "  set NAME KEY=VALUE...        init=PATH stop_signal=SIG shell=PATH arch=ARCH\n"
+	  "  debian NAME [--suite S]      debootstrap from [image] debian_mirror (needs\n"
+	  "                               network access to the mirror)\n" },
+	{ "commit", verb_commit, "CONTAINER IMAGE", "make an image of a container's files", NULL },
+	{ "backup", verb_backup, "NAME [--to DIR] | ls [DIR] [--json]",
+	  "back up a container (frozen while copied), or list backups",
+	  "  --to DIR   where to write it (default <root>/backups)\n"
+	  "  ls [DIR]   list the backups in DIR (default <root>/backups)\n" },
+	{ "restore", verb_restore, "FILE [--as NEWNAME]", "recreate a container from a backup", NULL },
+	{ "autostart", verb_autostart, "[--stop]",
+	  "start autostart containers in order with delays, or stop them in reverse",
+	  "  Starts containers with autostart=yes by autostart_order, then name, waiting\n"
+	  "  autostart_delay seconds after each; --stop stops them in the reverse order.\n"
+	  "  Failures are reported and the rest go on. Exit status 1 if any failed.\n" },
 	{ "net", verb_net, "[--json] [KEY=VALUE...]", "show or change the network settings (bridge, subnet, nameservers)", NULL },
 	{ "check", verb_check, "[--json]", "report the kernel features dome needs",
 	  "  --json    one object: layout, ok, and each feature's status and why it matters\n"

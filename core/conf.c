@@ -29,6 +29,7 @@ void dome_config_defaults(struct dome_config *cfg)
 	strlcpy(cfg->default_image, "busybox", sizeof cfg->default_image);
 	cfg->console_log_max = 1024 * 1024;
 	cfg->stop_timeout = 10;
+	strlcpy(cfg->debian_mirror, "http://deb.debian.org/debian", sizeof cfg->debian_mirror);
 	cfg->require_reason = false;
 	strlcpy(cfg->theme, "default", sizeof cfg->theme);
 	cfg->refresh_ms = 1000;
@@ -96,7 +97,7 @@ static int set_subnet(struct dome_config *cfg, const char *v, struct dome_error 
 
 /* One table drives parsing, so every key is handled in one place. */
 enum key_type { K_PATH, K_PREFIX, K_IFNAME, K_SUBNET, K_STRING, K_BOOL, K_SIZE, K_SECONDS,
-		K_MILLIS, K_NAME };
+		K_MILLIS, K_NAME, K_URL };
 
 struct key_def {
 	const char *section, *name;
@@ -117,6 +118,7 @@ static const struct key_def keys[] = {
 	KEY("container", "default_image", K_NAME, default_image),
 	KEY("container", "console_log_max", K_SIZE, console_log_max),
 	KEY("container", "stop_timeout", K_SECONDS, stop_timeout),
+	KEY("image", "debian_mirror", K_URL, debian_mirror),
 	KEY("audit", "require_reason", K_BOOL, require_reason),
 	KEY("console", "theme", K_NAME, theme),
 	KEY("console", "refresh", K_MILLIS, refresh_ms),
@@ -156,6 +158,16 @@ static int set_key(struct dome_config *cfg, const struct key_def *k, const char 
 				return dome_invalid(err, "'%s' may only hold addresses separated by spaces", v);
 		if (strlcpy(field, v, k->size) >= k->size)
 			return dome_invalid(err, "'%s' is too long", v);
+		return 0;
+	case K_URL:
+		/* handed to debootstrap as one argument: a plain http(s) URL */
+		if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+			return dome_invalid(err, "%s '%s' must be an http:// or https:// URL", k->name, v);
+		for (const char *p = v; *p; p++)
+			if (!(isalnum((unsigned char)*p) || strchr(":/._~%+-@[]", *p)))
+				return dome_invalid(err, "%s '%s' holds a character a URL does not", k->name, v);
+		if (strlcpy(field, v, k->size) >= k->size)
+			return dome_invalid(err, "%s '%s' is too long", k->name, v);
 		return 0;
 	case K_BOOL:
 		return dome_parse_bool(k->name, v, (bool *)field, err);

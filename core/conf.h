@@ -25,6 +25,8 @@ struct dome_config {
 	char default_image[64];
 	uint64_t console_log_max;     /* bytes before console.log rotates */
 	unsigned stop_timeout;        /* seconds before stop escalates to kill */
+	/* [image] */
+	char debian_mirror[256];      /* http(s) URL debootstrap fetches from */
 	/* [audit] */
 	bool require_reason;
 	/* [console] */
