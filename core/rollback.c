@@ -72,6 +72,7 @@ struct rb_plan {
 	json_t *restores;                  /* {key: value} put back, for the record */
 	char what[512];
 	char differs[512];
+	bool needs_force;                  /* refused for `differs` alone */
 };
 
 struct recorded_change {
@@ -365,10 +366,12 @@ static int plan_rollback(struct dome_ctx *ctx, const struct recorded_change *c, 
 	json_decref(now);
 	if (rc < 0)
 		return -1;
-	if (p->differs[0] && !force)
+	if (p->differs[0] && !force) {
+		p->needs_force = true;
 		return dome_fail(err, 0, "container '%s' has changed since change %" PRId64 ": %s; "
 				 "to put back what it had before that change anyway (%s), use --force",
 				 target, c->id, p->differs, p->what);
+	}
 	return 0;
 }
 
@@ -411,13 +414,14 @@ int dome_rollback(struct dome_ctx *ctx, int64_t change_id, bool force,
 	p->restores = json_object();
 	int rc = plan_rollback(ctx, &c, force, p, err);
 	recorded_change_free(&c);
+	snprintf(out->target, sizeof out->target, "%s", p->target);
+	snprintf(out->what, sizeof out->what, "%s", p->what);
+	snprintf(out->differed, sizeof out->differed, "%s", p->differs);
+	out->needs_force = p->needs_force;
 	if (rc < 0) {
 		json_decref(p->restores);
 		return -1;
 	}
-	snprintf(out->target, sizeof out->target, "%s", p->target);
-	snprintf(out->what, sizeof out->what, "%s", p->what);
-	snprintf(out->differed, sizeof out->differed, "%s", p->differs);
 
 	json_t *params = json_pack("{s:I, s:s, s:b}", "change", (json_int_t)change_id,
 				   "applies", op_names[p->op], "forced", force && p->differs[0]);

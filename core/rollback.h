@@ -28,7 +28,9 @@ struct dome_rollback_result {
 	int64_t id;           /* the rollback's own change record; 0 when none was written */
 	char target[64];
 	char what[512];       /* "memory back to 256M", "thawed", ... */
-	char differed[512];   /* with force: what had changed since, or "" */
+	char differed[512];   /* what had changed since (applied with force, or refused), or "" */
+	bool needs_force;     /* refused only because the container changed since: the
+				 caller may ask and try again with force */
 };
 
 int dome_rollback(struct dome_ctx *ctx, int64_t change_id, bool force,
