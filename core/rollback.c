@@ -362,6 +362,14 @@ static int plan_rollback(struct dome_ctx *ctx, const struct recorded_change *c, 
 	json_t *now = dome_container_json(&cur);
 	if (!now)
 		return dome_fail(err, ENOMEM, "reading container '%s'", target);
+	/* Same name, another container: the change was not made to this one. */
+	json_t *then_created = json_object_get(c->after, "created_at");
+	if (then_created && !same_value(then_created, json_object_get(now, "created_at"))) {
+		json_decref(now);
+		return dome_fail(err, 0, "container '%s' was destroyed and created again since change "
+				 "%" PRId64 ", which was made to the earlier one; it cannot be rolled "
+				 "back", target, c->id);
+	}
 	int rc = p->op == RB_SET ? plan_set(c, now, p, err) : plan_state(c, now, p, err);
 	json_decref(now);
 	if (rc < 0)

@@ -124,12 +124,19 @@ expect_equal "$(records)" "$n" "the read-only run recorded nothing"
 
 # Destroy cannot be undone.
 expect_status 0 "create a second container" -- d create "$C2" --net none
+expect_status 0 "set its memory" -- d set "$C2" memory=64M
+old_set=$(last_id set)
 expect_status 0 "destroy it" -- d destroy "$C2"
 n=$(records)
 expect_status 1 "rollback of destroy is refused" -- d rollback "$(last_id destroy)"
 expect_grep "$TEST_ROOT/err" "destroy cannot be rolled back: the container's files are gone; restore it from a backup" \
 	"it says why and what to do"
 expect_equal "$(records)" "$n" "the refusal recorded nothing"
+# A change to an earlier container of the same name is not applied to a new one.
+sleep 1 # creation times are recorded in seconds
+expect_status 0 "create a container of the same name again" -- d create "$C2" --net none
+expect_status 1 "a change to the earlier container is not rolled back" -- d rollback "$old_set" --force
+expect_grep "$TEST_ROOT/err" "destroyed and created again" "it says why"
 expect_status 2 "an id that is no number is a usage error" -- d rollback abc
 expect_status 2 "an id that names no change is refused" -- d rollback 999999
 
