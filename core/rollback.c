@@ -5,6 +5,7 @@
 #include "audit.h"
 #include "cleanup.h"
 #include "container.h"
+#include "settings.h"
 #include "validate.h"
 
 #include <errno.h>
@@ -14,11 +15,11 @@
 #include <string.h>
 
 /* What a rollback does to the container. */
-enum rb_op { RB_SET, RB_FREEZE, RB_UNFREEZE, RB_START, RB_STOP };
+enum rb_op { RB_SET, RB_FREEZE, RB_UNFREEZE, RB_START, RB_STOP, RB_NET };
 
 static const char *const op_names[] = {
 	[RB_SET] = "set", [RB_FREEZE] = "freeze", [RB_UNFREEZE] = "unfreeze",
-	[RB_START] = "start", [RB_STOP] = "stop",
+	[RB_START] = "start", [RB_STOP] = "stop", [RB_NET] = "net-set",
 };
 
 /* The undo of each reversible action. */
@@ -28,6 +29,7 @@ static const struct {
 } reversible[] = {
 	{ "set", RB_SET },        { "freeze", RB_UNFREEZE }, { "unfreeze", RB_FREEZE },
 	{ "start", RB_STOP },     { "stop", RB_START },
+	{ "net-set", RB_NET },    /* undone by setting the values it replaced */
 };
 
 /* Why the others cannot be undone. */
@@ -249,7 +251,7 @@ static int choose_op(const struct recorded_change *c, enum rb_op *op, struct dom
 		}
 	}
 	return dome_fail(err, 0, "change %" PRId64 " (%s) cannot be rolled back: rollback undoes "
-			 "set, freeze, unfreeze, start and stop, and rollbacks of those",
+			 "set, freeze, unfreeze, start, stop and net-set, and rollbacks of those",
 			 c->id, action ? action : "?");
 }
 
@@ -340,11 +342,60 @@ static int plan_state(const struct recorded_change *c, json_t *now, struct rb_pl
 	return 0;
 }
 
+/* Network settings: put back the ones the change altered, provided each still
+ * has the value the change gave it. */
+static int plan_net(struct dome_ctx *ctx, const struct recorded_change *c, struct rb_plan *p,
+		    struct dome_error *err)
+{
+	snprintf(p->target, sizeof p->target, "network");
+	if (!json_is_object(c->before) || !json_is_object(c->after))
+		return dome_fail(err, 0, "change %" PRId64 " has no record of the settings before and "
+				 "after it; it cannot be rolled back", c->id);
+	json_t *now = dome_net_settings_json(&ctx->cfg);
+	const char *key;
+	json_t *before;
+	json_object_foreach(c->before, key, before) {
+		json_t *after = json_object_get(c->after, key);
+		if (same_value(before, after) || !json_is_string(before) || p->nkv == RB_MAX_SETTINGS)
+			continue;
+		snprintf(p->kv[p->nkv], sizeof p->kv[p->nkv], "%s=%s", key, json_string_value(before));
+		p->kvp[p->nkv] = p->kv[p->nkv];
+		p->nkv++;
+		json_object_set(p->restores, key, before);
+		char item[300];
+		snprintf(item, sizeof item, "%s back to '%s'", key, json_string_value(before));
+		append(p->what, sizeof p->what, ", ", item);
+		json_t *cur = json_object_get(now, key);
+		if (!same_value(cur, after)) {
+			snprintf(item, sizeof item, "%s is '%s' now, the change set it to '%s'", key,
+				 json_string_value(cur) ? json_string_value(cur) : "",
+				 json_string_value(after) ? json_string_value(after) : "");
+			append(p->differs, sizeof p->differs, "; ", item);
+		}
+	}
+	json_decref(now);
+	if (p->nkv == 0)
+		return dome_fail(err, 0, "change %" PRId64 " changed no setting, so there is nothing "
+				 "to roll back", c->id);
+	return 0;
+}
+
 static int plan_rollback(struct dome_ctx *ctx, const struct recorded_change *c, bool force,
 			 struct rb_plan *p, struct dome_error *err)
 {
 	if (choose_op(c, &p->op, err) < 0 || check_completed(c, err) < 0)
 		return -1;
+	if (p->op == RB_NET) {
+		if (plan_net(ctx, c, p, err) < 0)
+			return -1;
+		if (p->differs[0] && !force) {
+			p->needs_force = true;
+			return dome_fail(err, 0, "the network settings have changed since change %" PRId64
+					 ": %s; to put back what they were before it anyway (%s), use "
+					 "--force", c->id, p->differs, p->what);
+		}
+		return 0;
+	}
 	const char *target = json_string_value(c->target);
 	if (!target || dome_validate_name("container", target, err) < 0)
 		return dome_fail(err, 0, "change %" PRId64 " names no container it changed", c->id);
@@ -399,6 +450,8 @@ static int apply_rollback(struct dome_ctx *ctx, struct dome_change *ch, void *ar
 		return dome_container_apply_start(ctx, ch, p->target, err);
 	case RB_STOP:
 		return dome_container_apply_stop(ctx, ch, p->target, err);
+	case RB_NET:
+		return dome_net_apply_settings(ctx, ch, p->kvp, p->nkv, err);
 	}
 	return dome_fail(err, 0, "internal: unknown rollback operation");
 }
@@ -433,7 +486,7 @@ int dome_rollback(struct dome_ctx *ctx, int64_t change_id, bool force,
 
 	json_t *params = json_pack("{s:I, s:s, s:b}", "change", (json_int_t)change_id,
 				   "applies", op_names[p->op], "forced", force && p->differs[0]);
-	if (params && p->op == RB_SET)
+	if (params && (p->op == RB_SET || p->op == RB_NET))
 		json_object_set(params, "settings", p->restores);
 	if (params && p->differs[0])
 		json_object_set_new(params, "differed", json_string(p->differs));

@@ -98,6 +98,13 @@ expect_status 2 "a malformed subnet is bad input" -- d net subnet=10.253.$n.1/29
 expect_status 2 "an unknown setting is bad input" -- d net colour=blue
 d history --action net-set --json > "$TEST_ROOT/hist"
 expect_grep "$TEST_ROOT/hist" '"nameservers": "'"$SUBNET_PFX"'.1 192.0.2.53"' "the change is in the history with its after state"
+netset=$(jq -r '[.[] | select(.action == "net-set" and .result == "ok")][0].id' "$TEST_ROOT/hist")
+expect_status 0 "roll the nameserver change back" -- d rollback "$netset"
+d exec "${p}b" -- cat /etc/resolv.conf > "$TEST_ROOT/resolv"
+grep -q 192.0.2.53 "$TEST_ROOT/resolv" && not_ok "the rollback put the old nameservers back" || ok "the rollback put the old nameservers back"
+expect_grep "$TEST_ROOT/resolv" "^nameserver $SUBNET_PFX.1\$" "resolv.conf is as before the change"
+d history --action rollback --json > "$TEST_ROOT/hist2"
+[ "$(jq -r '.[0].rollback_of' "$TEST_ROOT/hist2")" = "$netset" ] && ok "the rollback is audited and linked" || not_ok "the rollback is audited and linked"
 
 # A start that fails after its veth was made: init that cannot be executed.
 mkdir -p "$DOME_ROOT/containers/${p}a/upper/sbin"
