@@ -140,12 +140,17 @@ void tui_history_draw(struct tui *t, const char *target, int y, size_t *sel)
 	json_decref(rows);
 }
 
-static bool rollback_once(struct tui *t, int64_t id, bool force, struct dome_error *err)
+/* Returns true when done; *needs_force when refused only because the
+ * container changed since. */
+static bool rollback_once(struct tui *t, int64_t id, bool force, bool *needs_force,
+			  struct dome_error *err)
 {
 	struct dome_rollback_result res = { 0 };
 	tui_progress(t, "rolling back change #%lld%s...", (long long)id, force ? " (forced)" : "");
-	if (dome_rollback(t->ctx, id, force, &res, err) < 0)
+	if (dome_rollback(t->ctx, id, force, &res, err) < 0) {
+		*needs_force = res.needs_force;
 		return false;
+	}
 	tui_status(t, false, "change #%lld rolled back on %s: %s (record #%lld)%s%s",
 		   (long long)id, res.target, res.what, (long long)res.id,
 		   res.differed[0] ? "; it had changed since: " : "", res.differed);
@@ -172,12 +177,12 @@ void tui_history_rollback(struct tui *t)
 	if (!tui_ask_reason(t, what))
 		return;
 	struct dome_error err = { 0 };
-	if (!rollback_once(t, id, false, &err)) {
+	bool needs_force = false;
+	if (!rollback_once(t, id, false, &needs_force, &err)) {
 		/* Changed since: core names the differences; the user may insist. */
-		if (strstr(err.msg, "--force") &&
-		    tui_dialog_confirm(t, "Roll back anyway?", err.msg)) {
+		if (needs_force && tui_dialog_confirm(t, "Roll back anyway?", err.msg)) {
 			err.msg[0] = '\0';
-			if (rollback_once(t, id, true, &err))
+			if (rollback_once(t, id, true, &needs_force, &err))
 				goto done;
 		}
 		tui_status(t, true, "%s", err.msg);
