@@ -108,24 +108,50 @@ const char *dome_cgroup_layout_name(enum dome_cgroup_layout layout)
 
 /* The v1 hierarchies: each controller's mount, co-mounted ones merged (on
  * many systems cpu and cpuacct are symlinks to one cpu,cpuacct mount). */
-static void find_v1_hierarchies(struct dome_cgroup *cg)
+/* The host's cgroup mounts, looked at once per process: they do not change
+ * under a running dome, and the console opens a cgroup per running
+ * container per refresh (statfs and realpath of every controller each time
+ * cost more than reading the figures). */
+static struct {
+	bool known;
+	enum dome_cgroup_layout layout;
+	size_t nmount;
+	char mount[CG_NCTRL][PATH_MAX];
+	unsigned ctrls[CG_NCTRL];
+} host;
+
+static int host_mounts(struct dome_error *err)
 {
+	if (host.known)
+		return 0;
+	if (dome_cgroup_detect(&host.layout, err) < 0)
+		return -1;
 	char path[PATH_MAX], real[PATH_MAX];
-	for (unsigned i = 0; i < CG_NCTRL; i++) {
+	for (unsigned i = 0; host.layout != DOME_CGROUP_V2 && i < CG_NCTRL; i++) {
 		snprintf(path, sizeof path, DOME_CGROUP_ROOT "/%s", ctrl_names[i]);
 		if (!is_fs(path, CGROUP_SUPER_MAGIC) || !realpath(path, real))
 			continue;
 		size_t h = 0;
-		while (h < cg->nhier && strcmp(cg->hier[h].mount, real) != 0)
+		while (h < host.nmount && strcmp(host.mount[h], real) != 0)
 			h++;
-		if (h == cg->nhier) {
-			strlcpy(cg->hier[h].mount, real, sizeof cg->hier[h].mount);
-			if (snprintf(cg->hier[h].dir, sizeof cg->hier[h].dir, "%s/%s/%s", real,
-				     cg->prefix, cg->name) >= (int)sizeof cg->hier[h].dir)
-				continue; /* a mount path near PATH_MAX: not one dome can use */
-			cg->nhier++;
-		}
-		cg->hier[h].ctrls |= 1u << i;
+		if (h == host.nmount)
+			strlcpy(host.mount[host.nmount++], real, sizeof host.mount[h]);
+		host.ctrls[h] |= 1u << i;
+	}
+	host.known = true;
+	return 0;
+}
+
+static void find_v1_hierarchies(struct dome_cgroup *cg)
+{
+	for (size_t h = 0; h < host.nmount; h++) {
+		struct dome_cg_hier *hi = &cg->hier[cg->nhier];
+		if (snprintf(hi->dir, sizeof hi->dir, "%s/%s/%s", host.mount[h], cg->prefix,
+			     cg->name) >= (int)sizeof hi->dir)
+			continue; /* a mount path near PATH_MAX: not one dome can use */
+		strlcpy(hi->mount, host.mount[h], sizeof hi->mount);
+		hi->ctrls = host.ctrls[h];
+		cg->nhier++;
 	}
 }
 
@@ -133,11 +159,9 @@ static struct dome_cgroup *cgroup_new(const char *prefix, const char *name,
 				      struct dome_error *err)
 {
 	if (dome_validate_name("cgroup prefix", prefix, err) < 0 ||
-	    dome_validate_name("container", name, err) < 0)
+	    dome_validate_name("container", name, err) < 0 || host_mounts(err) < 0)
 		return NULL;
-	enum dome_cgroup_layout layout;
-	if (dome_cgroup_detect(&layout, err) < 0)
-		return NULL;
+	enum dome_cgroup_layout layout = host.layout;
 	struct dome_cgroup *cg = calloc(1, sizeof *cg);
 	if (!cg) {
 		dome_fail(err, errno, "cannot allocate a cgroup handle");

@@ -857,7 +857,8 @@ int dome_container_stats(struct dome_ctx *ctx, const struct dome_container *c,
 	if (strcmp(c->net_mode, "bridge") == 0) {
 		struct dome_error ignored;
 		dome_net_stats(out->host_ifname, &out->net, &ignored);
-		dome_net_lease_of(ctx, c->id, &out->ipv4, &ignored);
+		if (c->ipv4[0]) /* the lease, read with the inventory row */
+			dome_ipv4_parse(c->ipv4, &out->ipv4, &ignored);
 	}
 	if (c->started_at)
 		out->uptime_s = (dome_now_ms() - c->started_at) / 1000;
