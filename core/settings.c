@@ -11,6 +11,17 @@
 /* The settings that may change at run time: all in [network]. */
 static const char *const runtime_keys[] = { "bridge", "subnet", "nameservers" };
 
+/* A key `dome net` may change, validated as dome.conf would validate it. */
+static int set_runtime_key(struct dome_config *cfg, const char *key, const char *value,
+			   struct dome_error *err)
+{
+	for (size_t k = 0; k < DOME_ARRAY_SIZE(runtime_keys); k++)
+		if (strcmp(key, runtime_keys[k]) == 0)
+			return dome_config_set(cfg, "network", key, value, err);
+	return dome_invalid(err, "'%s' cannot be changed here; network settings are bridge, "
+			    "subnet and nameservers", key);
+}
+
 static const char SQL_LOAD[] = "SELECT section, name, value FROM settings";
 static const char SQL_SAVE[] =
 	"INSERT INTO settings (section, name, value, changed_at) VALUES (?1, ?2, ?3, ?4) "
@@ -128,13 +139,7 @@ int dome_net_apply_settings(struct dome_ctx *ctx, struct dome_change *ch, char *
 		if (!eq || (size_t)(eq - kv[i]) >= sizeof key)
 			return dome_invalid(err, "'%.60s' is not KEY=VALUE", kv[i]);
 		snprintf(key, sizeof key, "%.*s", (int)(eq - kv[i]), kv[i]);
-		bool known = false;
-		for (size_t k = 0; k < DOME_ARRAY_SIZE(runtime_keys); k++)
-			known |= strcmp(key, runtime_keys[k]) == 0;
-		if (!known)
-			return dome_invalid(err, "'%s' cannot be changed here; network settings are "
-					    "bridge, subnet and nameservers", key);
-		if (dome_config_set(&want, "network", key, eq + 1, err) < 0)
+		if (set_runtime_key(&want, key, eq + 1, err) < 0)
 			return -1;
 	}
 	ch->before = dome_net_settings_json(&ctx->cfg);
@@ -196,7 +201,7 @@ int dome_net_configure(struct dome_ctx *ctx, char *const *kv, size_t n, struct d
 	const char *key;
 	json_t *value;
 	json_object_foreach(params, key, value) {
-		if (dome_config_set(&scratch, "network", key, json_string_value(value), err) < 0) {
+		if (set_runtime_key(&scratch, key, json_string_value(value), err) < 0) {
 			json_decref(params);
 			return -1;
 		}

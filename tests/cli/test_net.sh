@@ -26,8 +26,10 @@ else
 	not_ok "JSON has subnet, gateway, size, leases, bridge status"; sed 's/^/#   /' "$TEST_ROOT/out"
 fi
 
-expect_status 2 "changing settings is refused" -- "$DOME" --root "$R" --config "$C" net subnet=10.1.0.0/24
-expect_grep "$TEST_ROOT/err" "dome.conf" "the refusal says where to change it"
+expect_status 2 "an unknown network setting is refused" -- "$DOME" --root "$R" --config "$C" net colour=blue
+expect_grep "$TEST_ROOT/err" "bridge, subnet and nameservers" "the refusal lists the settings"
+expect_status 2 "a bad subnet is refused" -- "$DOME" --root "$R" --config "$C" net subnet=10.1.0.1/24
+expect_status 2 "a hostile value is refused" -- "$DOME" --root "$R" --config "$C" net 'nameservers=1.1.1.1;reboot' 
 expect_status 2 "unknown option is bad usage" -- "$DOME" --root "$R" --config "$C" net --bogus
 
 printf '[network]\nsubnet = 10.248.16.0/31\n' > "$TEST_ROOT/bad.conf"
