@@ -5,6 +5,7 @@
 #include "settings.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -142,7 +143,14 @@ struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *er
 		return NULL;
 	}
 	if (!ctx->readonly) {
-		/* The database is readable by the dome group, writable by root only. */
+		/* The database is readable by the dome group (when the host has
+		 * one), writable by root only. */
+		struct group *g = getgrnam("dome");
+		if (g && chown(dbpath, 0, g->gr_gid) < 0) {
+			dome_fail(err, errno, "cannot give %s to the dome group", dbpath);
+			dome_store_close(ctx->store);
+			return NULL;
+		}
 		chmod(dbpath, 0640);
 		if (dome_audit_close_interrupted(ctx, err) < 0) {
 			dome_store_close(ctx->store);
