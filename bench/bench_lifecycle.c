@@ -227,6 +227,25 @@ static bool proc_has_asan(pid_t pid)
 	return found;
 }
 
+/* start returns once init runs; the monitor may still be exec'ing itself
+ * (until then it is a copy of this process). Wait until it is the monitor
+ * program asleep in poll(), untimed, so its steady memory is what we read. */
+static void monitor_settle(pid_t pid)
+{
+	char path[64], buf[512];
+	for (int i = 0; i < 2000; i++) {
+		snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+		bool exec_done = dome_read_small(path, buf, sizeof buf) > 0 &&
+				 strcmp(buf, "dome-monitor") == 0;
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+		const char *st = dome_read_small(path, buf, sizeof buf) > 0 ? strrchr(buf, ')') : NULL;
+		if (exec_done && st && st[1] == ' ' && st[2] == 'S')
+			break;
+		usleep(1000);
+	}
+	usleep(20 * 1000); /* and a moment in poll() */
+}
+
 /* LXC's monitor is the process named "[lxc monitor] LXCPATH NAME". */
 static pid_t find_lxc_monitor(const struct bench *b, const char *name)
 {
@@ -287,6 +306,7 @@ static int dome_lib_cycle(struct bench *b, const char *name, bool kill, struct d
 	struct dome_container c;
 	out->monitor_pss = out->monitor_rss = -1;
 	if (dome_inv_find(b->ctx->store, name, &c, &err) == 1 && c.monitor_pid > 0) {
+		monitor_settle((pid_t)c.monitor_pid);
 		proc_pss((pid_t)c.monitor_pid, &out->monitor_pss, &out->monitor_rss);
 		out->monitor_asan = proc_has_asan((pid_t)c.monitor_pid);
 	}
@@ -769,10 +789,10 @@ int main(int argc, char **argv)
 	fmt_stat(a, sizeof a, &bare);
 	printf("  %-8s %-24s   clone(PID|NS|UTS|IPC|NET) + overlay + proc + pivot_root + exec\n",
 	       "bare", a);
-	printf("  monitor PSS KiB: dome %.0f (RSS %.0f), LXC %s\n", median(&pss), median(&rss),
-	       xpss.n ? "" : "-");
+	char xp[32] = "-";
 	if (xpss.n)
-		printf("                   LXC monitor %.0f\n", median(&xpss));
+		snprintf(xp, sizeof xp, "%.0f", median(&xpss));
+	printf("  monitor PSS KiB: dome %.0f (RSS %.0f), LXC %s\n", median(&pss), median(&rss), xp);
 
 	printf("\n  targets\n");
 	if (lxc[START].n) {

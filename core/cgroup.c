@@ -260,6 +260,24 @@ fail:
 	return -1;
 }
 
+int dome_cgroup_attach_self(struct dome_cgroup *cg, bool in_unified, struct dome_error *err)
+{
+	for (size_t i = 0; i < cg->nhier; i++)
+		if (dome_cg_write(cg->hier[i].dir, "tasks", "0", err) < 0)
+			goto fail;
+	if (cg->unified[0] && !in_unified && dome_cg_write(cg->unified, "cgroup.procs", "0", err) < 0)
+		goto fail;
+	return 0;
+fail:
+	dome_error_prefix(err, "moving into the cgroup of '%s'", cg->name);
+	return -1;
+}
+
+int dome_cgroup_unified_fd(struct dome_cgroup *cg)
+{
+	return cg->unified[0] ? open(cg->unified, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+}
+
 int dome_cgroup_freeze(struct dome_cgroup *cg, bool frozen, struct dome_error *err)
 {
 	if (cg->drv->freeze(cg, frozen, err) < 0) {

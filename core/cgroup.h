@@ -44,6 +44,18 @@ int dome_cgroup_apply_limits(struct dome_cgroup *cg, const struct dome_limits *l
 			     struct dome_error *err);
 /* Move `pid` into the container's cgroup in every hierarchy. */
 int dome_cgroup_attach(struct dome_cgroup *cg, pid_t pid, struct dome_error *err);
+/* Move the calling process, which must be single-threaded, into the cgroup:
+ * "0" into each v1 hierarchy's `tasks`, and into the cgroup2 dir's
+ * cgroup.procs unless `in_unified` (it was cloned there already with
+ * CLONE_INTO_CGROUP). Why not dome_cgroup_attach: a move by pid, or of a
+ * whole thread group, takes the kernel's global cgroup_threadgroup_rwsem for
+ * writing, which waits for an RCU grace period (10-20 ms here, most of a
+ * container start; see bench/README.md); a thread moving only itself skips
+ * that lock (kernel >= 5.17, "cgroup: Optimize single thread migration"). */
+int dome_cgroup_attach_self(struct dome_cgroup *cg, bool in_unified, struct dome_error *err);
+/* The cgroup2 dir, opened for clone3(CLONE_INTO_CGROUP); -1 when there is
+ * none or it cannot be opened (the caller then moves the child itself). */
+int dome_cgroup_unified_fd(struct dome_cgroup *cg);
 /* Freeze or thaw; returns once the kernel reports it done. */
 int dome_cgroup_freeze(struct dome_cgroup *cg, bool frozen, struct dome_error *err);
 int dome_cgroup_is_frozen(struct dome_cgroup *cg, bool *frozen, struct dome_error *err);

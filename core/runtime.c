@@ -33,6 +33,16 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* clone3's argument (struct clone_args in linux/sched.h, which clashes with
+ * glibc's <sched.h>), up to the cgroup field (CLONE_ARGS_SIZE_VER2). */
+struct clone3_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
 
 /* ------------------------------------------------------------------ locks */
 
@@ -163,6 +173,8 @@ struct child_args {
 	const char *init;
 	int go_fd;              /* SYNC_GO: read end */
 	int err_fd;             /* SYNC_EXECED: write end, close-on-exec */
+	struct dome_cgroup *cg; /* C moves itself in (dome_cgroup_attach_self) */
+	bool in_unified;        /* cloned into the cgroup2 dir already */
 };
 
 /* Capabilities kept in the bounding set; every other one is dropped before
@@ -314,11 +326,20 @@ int dome_runtime_drop_caps(void)
 static __attribute__((noreturn)) void child_main(const struct child_args *a)
 {
 	char go;
-	/* SYNC_GO: P has put us in our cgroup and given us our network. A
-	 * closed pipe without the byte means P gave up: just leave. */
+	/* SYNC_GO: P has given us our network. A closed pipe without the byte
+	 * means P gave up: just leave. */
 	if (read_full(a->go_fd, &go, 1) != 1)
 		_exit(126);
 	close(a->go_fd);
+	/* Into the cgroup, limits already set, before anything else runs
+	 * here. This process is single-threaded, so it moves itself without
+	 * the kernel's global lock and its RCU grace period (cgroup.h): a
+	 * move by P took 10-20 ms, most of a start (bench/README.md). */
+	struct dome_error cg_err;
+	if (dome_cgroup_attach_self(a->cg, a->in_unified, &cg_err) < 0) {
+		write_all(a->err_fd, cg_err.msg, strlen(cg_err.msg));
+		_exit(127);
+	}
 
 	/* The cgroup namespace is made now, after the attach, so its root is
 	 * the container's own cgroup. */
@@ -385,6 +406,7 @@ struct monitor_args {
 	char log_max[32];
 	int pty_master;
 	int cloned_fd;          /* SYNC_CLONED: write end */
+	int cgroup_fd;          /* cgroup2 dir for CLONE_INTO_CGROUP, or -1 */
 	bool new_netns;
 	struct child_args child;
 };
@@ -406,7 +428,19 @@ static __attribute__((noreturn)) void monitor_fork_main(struct monitor_args *m)
 	int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
 	if (m->new_netns)
 		flags |= CLONE_NEWNET;
-	pid_t c = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	/* Born in its cgroup2 dir where there is one: no migration there. An
+	 * older kernel without CLONE_INTO_CGROUP: C moves itself instead. */
+	pid_t c = -1;
+	if (m->cgroup_fd >= 0) {
+		struct clone3_args ca = { .flags = (uint64_t)flags | CLONE_INTO_CGROUP,
+					  .exit_signal = SIGCHLD, .cgroup = (uint64_t)m->cgroup_fd };
+		m->child.in_unified = true;
+		c = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+	}
+	if (c < 0) {
+		m->child.in_unified = false;
+		c = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	}
 	if (c < 0) {
 		int32_t msg[3] = { -1, errno, 0 };
 		write_all(m->cloned_fd, msg, sizeof msg);
@@ -540,6 +574,7 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	/* Declared before the first goto: a jump must never skip a cleanup
 	 * variable's initialisation. */
 	__cleanup_close int pty = -1;
+	__cleanup_close int cgroup_fd = -1;
 	int cloned[2] = { -1, -1 }, go[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	snprintf(c->state, sizeof c->state, "starting");
 	if (dome_inv_update_runtime(ctx->store, c, err) < 0)
@@ -549,6 +584,7 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	s.cg = dome_cgroup_create(ctx->cfg.cgroup_prefix, c->name, true, err);
 	if (!s.cg || dome_cgroup_apply_limits(s.cg, &c->limits, err) < 0)
 		goto fail_step_cgroup;
+	cgroup_fd = dome_cgroup_unified_fd(s.cg);
 	dome_fault_point("start.after-cgroup");
 	uint32_t addr = 0;
 	bool bridged = strcmp(c->net_mode, "bridge") == 0;
@@ -572,11 +608,11 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	struct monitor_args m = {
 		.exe = exe, .root = ctx->cfg.root, .prefix = ctx->cfg.cgroup_prefix,
 		.bridge = ctx->cfg.bridge, .name = c->name, .pty_master = pty,
-		.cloned_fd = cloned[1], .new_netns = strcmp(c->net_mode, "host") != 0,
+		.cloned_fd = cloned[1], .cgroup_fd = cgroup_fd, .new_netns = strcmp(c->net_mode, "host") != 0,
 		.child = { .name = c->name, .lower = img.path, .upper = upper, .work = work,
 			   .rootfs = rootfs, .console = slave, .names_dir = names,
 			   .init = img.init_cmd,
-			   .go_fd = go[0], .err_fd = errp[1] },
+			   .go_fd = go[0], .err_fd = errp[1], .cg = s.cg },
 	};
 	snprintf(m.log_max, sizeof m.log_max, "%llu", (unsigned long long)ctx->cfg.console_log_max);
 	/* The pty master must survive M's exec; the error pipe must not
@@ -611,8 +647,7 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	dome_proc_start_time(s.init, &s.init_start);
 	dome_fault_point("start.after-monitor");
 
-	if (dome_cgroup_attach(s.cg, s.init, err) < 0)
-		goto fail_pipes;
+	/* No dome_cgroup_attach here: C moves itself after SYNC_GO. */
 	if (bridged) {
 		if (dome_net_setup(ctx, c, s.init, addr, err) < 0)
 			goto fail_pipes;
@@ -744,6 +779,28 @@ int dome_runtime_cleanup(struct dome_ctx *ctx, struct dome_container *c, int wai
 
 /* ----------------------------------------------------------------- stop */
 
+/* True when `pid` has a handler for `sig` (SigCgt in /proc/PID/status). */
+static bool signal_caught(pid_t pid, int sig)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if (dome_read_small(path, buf, sizeof buf) <= 0)
+		return false;
+	const char *p = strstr(buf, "SigCgt:");
+	unsigned long long mask = 0;
+	return p && sscanf(p, "SigCgt: %llx", &mask) == 1 && (mask >> (sig - 1) & 1);
+}
+
+/* pid 1 of a PID namespace never gets a signal it has no handler for: a stop
+ * right after start, before init installed its handlers, would be dropped
+ * and the stop would wait its whole timeout (seen by bench/bench_lifecycle
+ * once start got fast). Wait up to a second for init to catch it. */
+static void wait_signal_caught(pid_t pid, int sig)
+{
+	for (int i = 0; i < 1000 && !signal_caught(pid, sig); i++)
+		usleep(1000);
+}
+
 int dome_runtime_stop(struct dome_ctx *ctx, struct dome_container *c, int timeout_s, bool kill_now,
 		      struct dome_error *err)
 {
@@ -765,6 +822,8 @@ int dome_runtime_stop(struct dome_ctx *ctx, struct dome_container *c, int timeou
 		if (cg)
 			dome_cgroup_freeze(cg, false, err);
 		bool gone = false;
+		if (!kill_now)
+			wait_signal_caught((pid_t)c->pid, stop_signal);
 		if (!kill_now && kill((pid_t)c->pid, stop_signal) == 0) {
 			dome_fault_point("stop.after-signal");
 			gone = wait_pidfd(init_fd, timeout_s * 1000);

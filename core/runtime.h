@@ -9,7 +9,8 @@
  * Named sync steps (the order matters; see runtime.c):
  *   SYNC_CLONED   M -> P  C exists; here is its pid (M then execs the slim
  *                         monitor program, keeping C as its child)
- *   SYNC_GO       P -> C  C is in its cgroup and has its network: go on
+ *   SYNC_GO       P -> C  C has its network: go on (C then moves itself
+ *                         into its cgroup, which is made and limited)
  *   SYNC_EXECED   C -> P  the error pipe closes on exec with no message
  */
 #ifndef DOME_RUNTIME_H
