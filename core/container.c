@@ -772,6 +772,19 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 			return dome_fail(err, e, "cannot open %s", path);
 		}
 	}
+	/* And init's root: setns(mnt) puts us at the top of the namespace's
+	 * mount tree, which is the container's root only when the host itself
+	 * is not chrooted (a VM test harness, a rescue shell are). Entering
+	 * init's root, as nsenter --root does, is right either way. */
+	char rootpath[64];
+	snprintf(rootpath, sizeof rootpath, "/proc/%lld/root", (long long)c.pid);
+	int rootfd = open(rootpath, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		int e = errno;
+		for (size_t j = 0; j < DOME_ARRAY_SIZE(kinds); j++)
+			close(fds[j]);
+		return dome_fail(err, e, "cannot open %s", rootpath);
+	}
 	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c.name, err);
 	/* The innermost process reports a failed exec through this pipe, so a
 	 * command's own exit status 127 is never mistaken for dome's failure. */
@@ -792,6 +805,8 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 		for (size_t i = 0; !failed_step && i < DOME_ARRAY_SIZE(kinds); i++)
 			if (setns(fds[i], 0) < 0)
 				failed_step = 2;
+		if (!failed_step && (fchdir(rootfd) < 0 || chroot(".") < 0))
+			failed_step = 2;
 		if (failed_step) {
 			int32_t e[2] = { failed_step, errno };
 			if (write(report[1], e, sizeof e) < 0)
@@ -811,6 +826,7 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 	int saved = errno;
 	for (size_t i = 0; i < DOME_ARRAY_SIZE(kinds); i++)
 		close(fds[i]);
+	close(rootfd);
 	dome_cgroup_free(cg);
 	if (report[1] >= 0)
 		close(report[1]);
