@@ -289,6 +289,42 @@ struct dome_cycle {
 	bool monitor_asan;
 };
 
+/* The monitor's PSS as a host with many containers sees it: PSS divides a
+ * shared page among the processes mapping it, so one monitor alone carries
+ * all of its libraries' pages, and each of N carries 1/N of them plus its
+ * own private memory. Starts `n` containers, reads every monitor, removes
+ * them again. */
+#define PSS_AMONG 10
+static int monitors_among(struct bench *b, int n, struct series *out)
+{
+	struct dome_error err;
+	char names[PSS_AMONG][64];
+	int made = 0, rc = 0;
+	for (; made < n && made < PSS_AMONG && !interrupted; made++) {
+		dome_name(names[made], sizeof names[made], "pss", made);
+		struct dome_create_spec spec = { .name = names[made], .image = "busybox",
+						 .net_mode = "none", .start = true };
+		limits(&spec.limits);
+		if (dome_container_create(b->ctx, &spec, &err) < 0) {
+			fprintf(stderr, "bench: %s\n", err.msg);
+			rc = -1;
+			break;
+		}
+	}
+	for (int i = 0; i < made && rc == 0; i++) {
+		struct dome_container c;
+		long pss, rss;
+		if (dome_inv_find(b->ctx->store, names[i], &c, &err) == 1 && c.monitor_pid > 0) {
+			monitor_settle((pid_t)c.monitor_pid);
+			if (proc_pss((pid_t)c.monitor_pid, &pss, &rss))
+				series_add(out, (double)pss);
+		}
+	}
+	for (int i = 0; i < made; i++)
+		dome_container_destroy(b->ctx, names[i], true, &err);
+	return rc;
+}
+
 /* One cycle through the library; stop is kill or polite. */
 static int dome_lib_cycle(struct bench *b, const char *name, bool kill, struct dome_cycle *out)
 {
@@ -754,7 +790,8 @@ int main(int argc, char **argv)
 	}
 	struct series dpolite = new_series(b.cycles), xpolite = new_series(b.cycles),
 		      pss = new_series(b.cycles), rss = new_series(b.cycles),
-		      xpss = new_series(b.cycles), bare = new_series(b.cycles);
+		      xpss = new_series(b.cycles), bare = new_series(b.cycles),
+		      pss_among = new_series(PSS_AMONG);
 	bool asan = false;
 	int rc = 1;
 	if (setup(&b) < 0)
@@ -768,6 +805,8 @@ int main(int argc, char **argv)
 	if (asan && !built_with_asan())
 		warn_asan();
 	if (run_bare(&b, &bare) < 0)
+		goto out;
+	if (monitors_among(&b, PSS_AMONG, &pss_among) < 0)
 		goto out;
 
 	const char *lxc_missing = NULL;
@@ -792,7 +831,8 @@ int main(int argc, char **argv)
 	char xp[32] = "-";
 	if (xpss.n)
 		snprintf(xp, sizeof xp, "%.0f", median(&xpss));
-	printf("  monitor PSS KiB: dome %.0f (RSS %.0f), LXC %s\n", median(&pss), median(&rss), xp);
+	printf("  monitor PSS KiB: dome %.0f alone (RSS %.0f), %.0f each of %d running; LXC %s alone\n",
+	       median(&pss), median(&rss), median(&pss_among), PSS_AMONG, xp);
 
 	printf("\n  targets\n");
 	if (lxc[START].n) {
@@ -806,7 +846,7 @@ int main(int argc, char **argv)
 		printf("  %-44s not measured (no LXC)\n", "start and stop against LXC");
 	}
 	check("dome start (library) / bare", median(&lib[START]) / median(&bare), 5, "x");
-	check("dome monitor PSS", median(&pss) / 1024, 1, "MiB");
+	check("dome monitor PSS, each of 10 running", median(&pss_among) / 1024, 1, "MiB");
 	rc = failures ? 1 : 0;
 out:
 	if (interrupted)
@@ -820,6 +860,7 @@ out:
 	free(dpolite.v);
 	free(xpolite.v);
 	free(pss.v);
+	free(pss_among.v);
 	free(rss.v);
 	free(xpss.v);
 	free(bare.v);

@@ -2,7 +2,6 @@
  * opens the console. */
 #include "cli.h"
 #include "container.h"
-#include "runtime.h"
 
 #include <locale.h>
 #include <stdarg.h>
@@ -181,9 +180,6 @@ enum { OPT_READONLY = 1000, OPT_REASON, OPT_THEME };
 
 int main(int argc, char **argv)
 {
-	/* The monitor is this binary re-executed (see core/runtime.h). */
-	if (argc > 1 && strcmp(argv[1], "__monitor") == 0)
-		dome_monitor_main(argc - 1, argv + 1);
 	setlocale(LC_ALL, "");
 	struct cli cli = { 0 };
 	static const struct option opts[] = {

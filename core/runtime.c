@@ -512,19 +512,31 @@ static void undo_start(struct dome_ctx *ctx, struct dome_container *c, struct st
 	dome_names_refresh(ctx, &ignored);
 }
 
-static int resolve_exe(char *out, size_t len, struct dome_error *err)
+/* The monitor program: next to the running dome (a build tree, or tests
+ * naming their dome with DOME_EXE), else where `make install` puts it. */
+static int resolve_monitor(char *out, size_t len, struct dome_error *err)
 {
+	char self[PATH_MAX];
 	const char *env = getenv("DOME_EXE");
 	if (env && env[0]) {
-		if (strlcpy(out, env, len) >= len)
+		if (strlcpy(self, env, sizeof self) >= sizeof self)
 			return dome_invalid(err, "DOME_EXE is too long");
-		return 0;
+	} else {
+		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+		if (n < 0)
+			return dome_fail(err, errno, "cannot find the dome binary");
+		self[n] = '\0';
 	}
-	ssize_t n = readlink("/proc/self/exe", out, len - 1);
-	if (n < 0)
-		return dome_fail(err, errno, "cannot find the dome binary for the monitor");
-	out[n] = '\0';
-	return 0;
+	char *slash = strrchr(self, '/');
+	if (slash) {
+		*slash = '\0';
+		if (dome_pathf(out, len, "%s/dome-monitor", self) == 0 && access(out, X_OK) == 0)
+			return 0;
+	}
+	if (dome_pathf(out, len, "%s/dome-monitor", DOME_LIBEXECDIR) == 0 && access(out, X_OK) == 0)
+		return 0;
+	return dome_fail(err, ENOENT, "cannot find the dome-monitor program next to %s or in %s; "
+			 "reinstall dome", self, DOME_LIBEXECDIR);
 }
 
 static int check_overlay_path(const char *what, const char *p, struct dome_error *err)
@@ -561,7 +573,7 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	container_dir(ctx, c->name, "rootfs", rootfs, sizeof rootfs);
 	container_dir(ctx, c->name, "", names, sizeof names);
 	if (check_overlay_path("image", img.path, err) < 0 ||
-	    check_overlay_path("container", upper, err) < 0 || resolve_exe(exe, sizeof exe, err) < 0)
+	    check_overlay_path("container", upper, err) < 0 || resolve_monitor(exe, sizeof exe, err) < 0)
 		return -1;
 	char init_path[PATH_MAX];
 	if (dome_pathf(init_path, sizeof init_path, "%s%s", img.path, img.init_cmd) < 0)
