@@ -1,6 +1,6 @@
-/* Host views, one at a time over the table: images, network settings (the
- * bridge as the kernel has it, the subnet and the leases), the kernel check,
- * and the global history. Each is read from core while it is on screen;
+/* Host views, one at a time over the table: images and backups (their own
+ * files), network settings (the bridge as the kernel has it, the subnet and
+ * the leases), the kernel check, and the global history. Each is read from core while it is on screen;
  * the kernel check once when it is opened (r runs it again). */
 #include "tui.h"
 #include "check.h"
@@ -18,6 +18,14 @@ static const char *const titles[] = {
 	[HOST_NETWORK] = "Network",
 	[HOST_CHECK] = "Kernel check",
 	[HOST_HISTORY] = "History (all containers)",
+	[HOST_BACKUPS] = "Backups",
+};
+
+/* What each view adds to the keys line. */
+static const char *const view_keys[] = {
+	[HOST_IMAGES] = "  d remove  x export",
+	[HOST_HISTORY] = "  u roll back the selected change",
+	[HOST_BACKUPS] = "  Enter/r restore  o directory  F5 refresh",
 };
 
 static struct dome_check_report check_report;
@@ -40,6 +48,10 @@ void tui_host_open(struct tui *t, enum tui_host_view v)
 	t->view_scroll = 0;
 	if (v == HOST_CHECK)
 		run_check(t);
+	if (v == HOST_IMAGES)
+		tui_images_open(t);
+	if (v == HOST_BACKUPS)
+		tui_backups_open(t);
 }
 
 void tui_host_close(void)
@@ -47,6 +59,7 @@ void tui_host_close(void)
 	if (check_loaded)
 		dome_check_free(&check_report);
 	check_loaded = false;
+	tui_backups_close();
 }
 
 /* Where a list starts: the scroll position, kept on its last row. */
@@ -72,36 +85,6 @@ static void head(struct tui *t, int y, const char *text)
 	tui_clear_line(y, 0);
 	mvaddnstr(y, 0, text, COLS);
 	attrset(A_NORMAL);
-}
-
-static void draw_images(struct tui *t, int y)
-{
-	struct dome_image *imgs = NULL;
-	size_t n = 0;
-	struct dome_error err = { 0 };
-	if (dome_image_list(t->ctx->store, &imgs, &n, &err) < 0) {
-		error_line(t, y, err.msg);
-		return;
-	}
-	char line[4500];
-	snprintf(line, sizeof line, "%-20s %-8s %9s %5s  %-19s %s", "NAME", "ARCH", "SIZE", "USED",
-		 "CREATED", "PATH");
-	head(t, y++, line);
-	if (!n)
-		mvaddstr(y + 1, 2, "No images yet; the busybox image is made when the first "
-				   "container is created.");
-	for (size_t i = first_row(t, n); i < n && y < LINES - 2; i++) {
-		char size[32], when[32] = "-";
-		tui_fmt_size(imgs[i].size_bytes, size, sizeof size);
-		time_t s = (time_t)(imgs[i].created_at / 1000);
-		struct tm tm;
-		if (imgs[i].created_at && localtime_r(&s, &tm))
-			strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-		snprintf(line, sizeof line, "%-20s %-8s %9s %5d  %-19s %s", imgs[i].name,
-			 imgs[i].arch, size, imgs[i].users, when, imgs[i].path);
-		mvaddnstr(y++, 0, line, COLS);
-	}
-	free(imgs);
 }
 
 static void label(struct tui *t, int y, const char *name, const char *value)
@@ -212,13 +195,19 @@ void tui_host_draw(struct tui *t)
 	int y = tui_header_height(t);
 	attrset(tui_attr(t, TUI_TITLE));
 	mvprintw(y, 0, " %s ", titles[t->host_view]);
+	/* This view's own keys first: on a narrow terminal the line is cut. */
+	char keys[256];
+	snprintf(keys, sizeof keys, "%s  i images  B backups  N network  K kernel check  "
+		 "H history  Esc back", view_keys[t->host_view] ? view_keys[t->host_view] : "");
 	attrset(tui_attr(t, TUI_DIM));
-	printw("  i images  N network  K kernel check  H history%s  Esc back",
-	       t->host_view == HOST_HISTORY ? "  u roll back the selected change" : "");
+	int x = getcurx(stdscr);
+	if (x < COLS)
+		addnstr(keys, COLS - x);
 	attrset(A_NORMAL);
 	y += 2;
 	switch (t->host_view) {
-	case HOST_IMAGES: draw_images(t, y); break;
+	case HOST_IMAGES: tui_images_draw(t, y); break;
+	case HOST_BACKUPS: tui_backups_draw(t, y); break;
 	case HOST_NETWORK: draw_network(t, y); break;
 	case HOST_CHECK: draw_check(t, y); break;
 	case HOST_HISTORY: tui_history_draw(t, NULL, y, &t->view_scroll); break;
@@ -228,6 +217,9 @@ void tui_host_draw(struct tui *t)
 bool tui_host_key(struct tui *t, int ch)
 {
 	int page = LINES - 8 > 1 ? LINES - 8 : 1;
+	if ((t->host_view == HOST_IMAGES && tui_images_key(t, ch)) ||
+	    (t->host_view == HOST_BACKUPS && tui_backups_key(t, ch)))
+		return true;
 	switch (ch) {
 	case 27: case 'q': case KEY_F(10): case KEY_BACKSPACE: case 'h':
 		t->mode = MODE_MAIN;
@@ -237,6 +229,7 @@ bool tui_host_key(struct tui *t, int ch)
 	case 'N': tui_host_open(t, HOST_NETWORK); return true;
 	case 'K': tui_host_open(t, HOST_CHECK); return true;
 	case 'H': tui_host_open(t, HOST_HISTORY); return true;
+	case 'B': tui_host_open(t, HOST_BACKUPS); return true;
 	case 'r': case KEY_F(5):
 		if (t->host_view == HOST_CHECK)
 			run_check(t);

@@ -397,7 +397,22 @@ static void k_clone(struct tui *t)
 	tui_status(t, false, "%s cloned to %s (stopped)", src, dst);
 }
 
+static void k_backup(struct tui *t)
+{
+	struct tui_row *r = need_selection(t, "back up");
+	if (r)
+		tui_backup_row(t, r);
+}
+
+static void k_commit(struct tui *t)
+{
+	struct tui_row *r = need_selection(t, "make an image");
+	if (r)
+		tui_commit_row(t, r);
+}
+
 static void k_images(struct tui *t) { tui_host_open(t, HOST_IMAGES); }
+static void k_backups(struct tui *t) { tui_host_open(t, HOST_BACKUPS); }
 static void k_network(struct tui *t) { tui_host_open(t, HOST_NETWORK); }
 static void k_check(struct tui *t) { tui_host_open(t, HOST_CHECK); }
 static void k_history(struct tui *t) { tui_host_open(t, HOST_HISTORY); }
@@ -420,10 +435,13 @@ const struct tui_key tui_keys[] = {
 	{ 'e', 0, NULL, NULL, "shell inside the selected container (exit returns here)", true, k_shell },
 	{ 'a', 0, NULL, NULL, "autostart on/off for the selected container (start at boot)", true, k_autostart },
 	{ 'C', 0, NULL, NULL, "clone the selected container (a stopped copy under a new name)", true, k_clone },
+	{ 'b', 0, NULL, NULL, "back up the selected container (it keeps running; B lists backups)", true, k_backup },
+	{ 'm', 0, NULL, NULL, "make an image from the selected container (commit: its image with its changes)", true, k_commit },
 	{ '\n', KEY_ENTER, "Ent", "View", "open the selected container (tabs: overview, limits, logs, processes, network, history)", false, k_view },
 	{ 'L', 0, NULL, NULL, "edit the selected container's limits", false, k_limits },
 	{ 'l', 0, NULL, NULL, "show the selected container's console log", false, k_logs },
-	{ 'i', 0, NULL, NULL, "host: images (name, arch, size, containers using it)", false, k_images },
+	{ 'i', 0, NULL, NULL, "host: images (size, users, arch, init, digest; d removes, x exports)", false, k_images },
+	{ 'B', 0, NULL, NULL, "host: backups (container, image, size, time; Enter or r restores)", false, k_backups },
 	{ 'N', 0, NULL, NULL, "host: network settings (bridge, subnet, leases)", false, k_network },
 	{ 'K', 0, NULL, NULL, "host: kernel check (the features dome needs)", false, k_check },
 	{ 'H', 0, NULL, NULL, "host: history of every change, newest first (who, what, result, reason)", false, k_history },

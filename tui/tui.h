@@ -6,7 +6,8 @@
  * function bar), keys.c (every key, its alias, help text and action),
  * help.c, dialog.c (input and confirmation boxes), view.c (one container,
  * tabs), wall.c (the view-only kiosk), engine.c (the container lifecycle
- * calls), format.c and theme.c (pure helpers). */
+ * calls), hostview.c (host views), images.c and backups.c (the image and
+ * backup actions and views), format.c and theme.c (pure helpers). */
 #ifndef DOME_TUI_H
 #define DOME_TUI_H
 
@@ -78,7 +79,7 @@ enum tui_col {
 enum tui_mode { MODE_MAIN, MODE_HELP, MODE_VIEW, MODE_HOST };
 
 /* Host views (hostview.c), opened from the main screen. */
-enum tui_host_view { HOST_IMAGES, HOST_NETWORK, HOST_CHECK, HOST_HISTORY };
+enum tui_host_view { HOST_IMAGES, HOST_NETWORK, HOST_CHECK, HOST_HISTORY, HOST_BACKUPS };
 
 struct tui {
 	struct dome_ctx *ctx;
@@ -215,6 +216,20 @@ void tui_host_open(struct tui *t, enum tui_host_view v);
 void tui_host_close(void);
 void tui_host_draw(struct tui *t);
 bool tui_host_key(struct tui *t, int ch);
+
+/* images.c: the images view (selection in t->view_scroll; d removes, x
+ * exports), and commit of a container to a new image */
+void tui_images_open(struct tui *t);
+void tui_images_draw(struct tui *t, int y);
+bool tui_images_key(struct tui *t, int ch);
+void tui_commit_row(struct tui *t, const struct tui_row *r);
+
+/* backups.c: back up a container, and the backups view (Enter/r restores) */
+void tui_backup_row(struct tui *t, const struct tui_row *r);
+void tui_backups_open(struct tui *t);
+void tui_backups_close(void);
+void tui_backups_draw(struct tui *t, int y);
+bool tui_backups_key(struct tui *t, int ch);
 
 /* wall.c */
 void tui_wall_draw(struct tui *t);
