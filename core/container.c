@@ -799,7 +799,8 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 		close(report[0]);
 		struct dome_error ignored;
 		int failed_step = 0;
-		if (dome_cgroup_attach(cg, getpid(), &ignored) < 0)
+		/* Moving itself skips the RCU grace period a move by pid costs. */
+		if (dome_cgroup_attach_self(cg, false, &ignored) < 0)
 			failed_step = 1;
 		/* host-mode containers share the host netns: joining it is fine */
 		for (size_t i = 0; !failed_step && i < DOME_ARRAY_SIZE(kinds); i++)

@@ -134,6 +134,7 @@ struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *er
 		dome_invalid(err, "state root %s is too long", ctx->cfg.root);
 		return NULL;
 	}
+	bool fresh = !ctx->readonly && access(dbpath, F_OK) != 0;
 	ctx->store = dome_store_open(dbpath, ctx->readonly, err);
 	if (!ctx->store)
 		return NULL;
@@ -144,14 +145,16 @@ struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *er
 	}
 	if (!ctx->readonly) {
 		/* The database is readable by the dome group (when the host has
-		 * one), writable by root only. */
-		struct group *g = getgrnam("dome");
+		 * one), writable by root only; settled when it is made, so other
+		 * runs skip the group lookup (NSS can be slow). */
+		struct group *g = fresh ? getgrnam("dome") : NULL;
 		if (g && chown(dbpath, 0, g->gr_gid) < 0) {
 			dome_fail(err, errno, "cannot give %s to the dome group", dbpath);
 			dome_store_close(ctx->store);
 			return NULL;
 		}
-		chmod(dbpath, 0640);
+		if (fresh)
+			chmod(dbpath, 0640);
 		if (dome_audit_close_interrupted(ctx, err) < 0) {
 			dome_store_close(ctx->store);
 			return NULL;
