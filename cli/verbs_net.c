@@ -68,7 +68,7 @@ static void print_net(const struct dome_config *cfg, const struct dome_subnet *s
 	printf("Subnet:    %s\nGateway:   %s\n", cidr, gw);
 	printf("Range:     %s - %s (%u addresses, %zu leased)\n", first, last,
 	       dome_subnet_size(sn), n);
-	printf("NAT:       %s\n", cfg->nat ? "on (not applied: outbound NAT is not implemented yet)"
+	printf("NAT:       %s\n", cfg->nat ? "on: refused, outbound NAT is not implemented yet (bridged starts fail)"
 					    : "off");
 	if (n == 0) {
 		printf("\nNo addresses in use.\n");

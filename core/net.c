@@ -308,6 +308,12 @@ int dome_net_readdress_bridge(const char *bridge, const struct dome_subnet *from
 
 int dome_net_ensure_bridge(struct dome_ctx *ctx, struct dome_error *err)
 {
+	/* Refused rather than ignored: a user who asks for NAT and silently
+	 * gets none would debug the wrong thing. */
+	if (ctx->cfg.nat)
+		return dome_fail(err, ENOTSUP, "outbound NAT (nat = yes in [network]) is not "
+				 "implemented yet; set nat = no, or masquerade %s on the host "
+				 "yourself", ctx->cfg.subnet);
 	struct dome_subnet sn;
 	if (load_subnet(ctx, &sn, err) < 0)
 		return -1;
