@@ -311,7 +311,7 @@ int dome_net_ensure_bridge(struct dome_ctx *ctx, struct dome_error *err)
 	/* Refused rather than ignored: a user who asks for NAT and silently
 	 * gets none would debug the wrong thing. */
 	if (ctx->cfg.nat)
-		return dome_fail(err, ENOTSUP, "outbound NAT (nat = yes in [network]) is not "
+		return dome_fail(err, 0, "outbound NAT (nat = yes in [network]) is not "
 				 "implemented yet; set nat = no, or masquerade %s on the host "
 				 "yourself", ctx->cfg.subnet);
 	struct dome_subnet sn;

@@ -123,4 +123,10 @@ ip -4 -o addr show "$BR" | grep -q "$SUBNET_PFX.1/" && not_ok "the old gateway i
 expect_status 0 "a container starts on the new subnet" -- d start "${p}b"
 case "$(ipv4_of "${p}b")" in "$NEW_PFX".*) ok "it got a new-subnet address";; *) not_ok "it got a new-subnet address ($(ipv4_of "${p}b"))";; esac
 expect_status 0 "and reaches the new gateway" -- d exec "${p}b" -- ping -c1 -W2 "$NEW_PFX.1"
+# Outbound NAT is not implemented: asking for it is refused, never ignored.
+printf '[network]\nbridge = dmtx%s\nsubnet = 10.247.%s.0/29\nnat = yes\n' "$n" "$n" > "$TEST_ROOT/nat.conf"
+expect_status 0 "a container to start with nat = yes" -- d create "${p}n"
+expect_status 1 "nat = yes refuses a bridged start" -- env DOME_CONFIG="$TEST_ROOT/nat.conf" "$DOME" start "${p}n"
+expect_grep "$TEST_ROOT/err" "NAT" "the refusal says why"
+ip link show "dmtx$n" >/dev/null 2>&1 && { not_ok "no bridge made for it"; ip link del "dmtx$n"; } || ok "no bridge made for it"
 finish
