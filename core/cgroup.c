@@ -344,6 +344,18 @@ int dome_cgroup_stats(struct dome_cgroup *cg, struct dome_cgroup_stats *out,
 	return 0;
 }
 
+int dome_cgroup_stats_brief(struct dome_cgroup *cg, struct dome_cgroup_stats *out,
+			    struct dome_error *err)
+{
+	memset(out, 0, sizeof *out);
+	out->memory_limit = DOME_UNLIMITED;
+	if (cg->drv->stats_brief(cg, out, err) < 0) {
+		dome_error_prefix(err, "reading the cgroup figures of '%s'", cg->name);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- listing (doctor) ---- */
 
 static int add_unique(char ***names, size_t *n, size_t *cap, const char *name,

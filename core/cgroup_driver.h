@@ -62,6 +62,9 @@ struct dome_cgroup_driver {
 	int (*kill_all)(struct dome_cgroup *cg, struct dome_error *err);
 	int (*stats)(struct dome_cgroup *cg, struct dome_cgroup_stats *out,
 		     struct dome_error *err);
+	/* Only cpu_usec, memory_current and pids_current (three reads). */
+	int (*stats_brief)(struct dome_cgroup *cg, struct dome_cgroup_stats *out,
+			   struct dome_error *err);
 };
 
 extern const struct dome_cgroup_driver dome_cgroup_v1_driver; /* v1 and hybrid */

@@ -472,6 +472,25 @@ static int v1_stats(struct dome_cgroup *cg, struct dome_cgroup_stats *out,
 	return v1_is_frozen(cg, &out->frozen, err);
 }
 
+static int v1_stats_brief(struct dome_cgroup *cg, struct dome_cgroup_stats *out,
+			  struct dome_error *err)
+{
+	const char *dir;
+	uint64_t v;
+	if ((dir = dir_of(cg, CG_CPUACCT))) {
+		if (dome_cg_read_u64(dir, "cpuacct.usage", &v, err) < 0)
+			return -1;
+		out->cpu_usec = v / 1000;
+	}
+	if ((dir = dir_of(cg, CG_MEMORY)) &&
+	    dome_cg_read_u64(dir, "memory.usage_in_bytes", &out->memory_current, err) < 0)
+		return -1;
+	if ((dir = dir_of(cg, CG_PIDS)) &&
+	    dome_cg_read_u64(dir, "pids.current", &out->pids_current, err) < 0)
+		return -1;
+	return 0;
+}
+
 const struct dome_cgroup_driver dome_cgroup_v1_driver = {
 	.name = "v1",
 	.create = v1_create,
@@ -480,4 +499,5 @@ const struct dome_cgroup_driver dome_cgroup_v1_driver = {
 	.is_frozen = v1_is_frozen,
 	.kill_all = v1_kill_all,
 	.stats = v1_stats,
+	.stats_brief = v1_stats_brief,
 };

@@ -306,6 +306,17 @@ static int v2_stats(struct dome_cgroup *cg, struct dome_cgroup_stats *out,
 	return v2_is_frozen(cg, &out->frozen, err);
 }
 
+static int v2_stats_brief(struct dome_cgroup *cg, struct dome_cgroup_stats *out,
+			  struct dome_error *err)
+{
+	const char *d = cg->unified;
+	if (dome_cg_read_keyed(d, "cpu.stat", "usage_usec", &out->cpu_usec, err) < 0 ||
+	    opt_u64(d, "memory.current", &out->memory_current, err) < 0 ||
+	    opt_u64(d, "pids.current", &out->pids_current, err) < 0)
+		return -1;
+	return 0;
+}
+
 const struct dome_cgroup_driver dome_cgroup_v2_driver = {
 	.name = "v2",
 	.create = v2_create,
@@ -314,4 +325,5 @@ const struct dome_cgroup_driver dome_cgroup_v2_driver = {
 	.is_frozen = v2_is_frozen,
 	.kill_all = v2_kill_all,
 	.stats = v2_stats,
+	.stats_brief = v2_stats_brief,
 };

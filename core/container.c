@@ -856,8 +856,8 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 
 /* ----------------------------------------------------------------- stats */
 
-int dome_container_stats(struct dome_ctx *ctx, const struct dome_container *c,
-			 struct dome_container_stats *out, struct dome_error *err)
+static int container_stats(struct dome_ctx *ctx, const struct dome_container *c,
+			   struct dome_container_stats *out, bool brief, struct dome_error *err)
 {
 	memset(out, 0, sizeof *out);
 	out->cg.memory_limit = DOME_UNLIMITED;
@@ -866,7 +866,8 @@ int dome_container_stats(struct dome_ctx *ctx, const struct dome_container *c,
 		return 0;
 	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c->name, err);
 	if (cg) {
-		int rc = dome_cgroup_stats(cg, &out->cg, err);
+		int rc = brief ? dome_cgroup_stats_brief(cg, &out->cg, err)
+			       : dome_cgroup_stats(cg, &out->cg, err);
 		dome_cgroup_free(cg);
 		if (rc < 0)
 			return -1;
@@ -879,6 +880,23 @@ int dome_container_stats(struct dome_ctx *ctx, const struct dome_container *c,
 	}
 	if (c->started_at)
 		out->uptime_s = (dome_now_ms() - c->started_at) / 1000;
+	return 0;
+}
+
+int dome_container_stats(struct dome_ctx *ctx, const struct dome_container *c,
+			 struct dome_container_stats *out, struct dome_error *err)
+{
+	return container_stats(ctx, c, out, false, err);
+}
+
+int dome_container_stats_brief(struct dome_ctx *ctx, const struct dome_container *c,
+			       struct dome_container_stats *out, struct dome_error *err)
+{
+	if (container_stats(ctx, c, out, true, err) < 0)
+		return -1;
+	/* The limit and the state are in the inventory row already. */
+	out->cg.memory_limit = c->limits.memory;
+	out->cg.frozen = strcmp(c->state, "frozen") == 0;
 	return 0;
 }
 

@@ -72,6 +72,12 @@ struct dome_container_stats {
 int dome_container_stats(struct dome_ctx *ctx, const struct dome_container *c,
 			 struct dome_container_stats *out, struct dome_error *err);
 
+/* The same with only what a table row shows (CPU time, memory in use, pids,
+ * network counters, address, uptime; the limit from the inventory): what
+ * the console reads every refresh for every running container. */
+int dome_container_stats_brief(struct dome_ctx *ctx, const struct dome_container *c,
+			       struct dome_container_stats *out, struct dome_error *err);
+
 /* Path of the container's console log. */
 int dome_container_log_path(struct dome_ctx *ctx, const char *name, char *out, size_t len);
 

@@ -3,7 +3,7 @@
 #include "tui.h"
 
 const struct tui_engine tui_engine = {
-	.stats = dome_container_stats,
+	.stats = dome_container_stats_brief,
 	.create = dome_container_create,
 	.start = dome_container_start,
 	.stop = dome_container_stop,
