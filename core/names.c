@@ -18,6 +18,23 @@ static int rewrite(const char *path, const char *text, size_t len, struct dome_e
 	return dome_write_file(path, text, len, 0644, err);
 }
 
+/* Rewrite only a file that exists: a refresh must never create files in
+ * the directory of a container being destroyed meanwhile. 0 when written,
+ * 1 when there is no such file, -1 on error. */
+static int rewrite_existing(const char *path, const char *text, size_t len,
+			    struct dome_error *err)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 1 : dome_fail(err, errno, "cannot write %s", path);
+	ssize_t n = write(fd, text, len);
+	int e = errno;
+	close(fd);
+	if (n != (ssize_t)len)
+		return dome_fail(err, n < 0 ? e : EIO, "cannot write %s", path);
+	return 0;
+}
+
 static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -72,6 +89,10 @@ int dome_names_prepare(struct dome_ctx *ctx, const struct dome_container *c,
 	if (dome_path(ctx, path, sizeof path, "containers/%s/hostname", c->name) < 0 ||
 	    rewrite(path, hostname, (size_t)n, err) < 0)
 		return -1;
+	/* Made empty here, filled by dome_names_refresh, which only rewrites. */
+	if (dome_path(ctx, path, sizeof path, "containers/%s/hosts", c->name) < 0 ||
+	    rewrite(path, "", 0, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -83,6 +104,9 @@ int dome_names_refresh(struct dome_ctx *ctx, struct dome_error *err)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		const struct dome_container *self = &list[i];
+		/* A stopped container's file is refreshed when it starts again. */
+		if (!strcmp(self->state, "stopped") || !strcmp(self->state, "error"))
+			continue;
 		__cleanup_free char *text = NULL;
 		size_t len = 0, cap = 0;
 		append(&text, &len, &cap, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n");
@@ -97,7 +121,7 @@ int dome_names_refresh(struct dome_ctx *ctx, struct dome_error *err)
 		char path[PATH_MAX];
 		if (dome_path(ctx, path, sizeof path, "containers/%s/hosts", self->name) < 0)
 			continue;
-		if (rewrite(path, text ? text : "", len, err) < 0 && errno != ENOENT)
+		if (rewrite_existing(path, text ? text : "", len, err) < 0)
 			return -1;
 	}
 	return 0;
