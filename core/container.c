@@ -750,7 +750,7 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 	if (strcmp(c.state, "running") != 0 || !dome_runtime_alive(&c))
 		return dome_fail(err, 0, "container '%s' is not running (it is %s)", name, c.state);
 	struct dome_image img;
-	char shell[256] = "/bin/sh";
+	char shell[256] = DOME_DEFAULT_SHELL;
 	if (dome_image_find(ctx->store, c.image, &img, err) == 1)
 		strlcpy(shell, img.shell, sizeof shell);
 	char *const default_argv[] = { shell, NULL };

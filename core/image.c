@@ -135,7 +135,7 @@ static int make_busybox_image(struct dome_ctx *ctx, struct dome_error *err)
 	img.size_bytes = dome_tree_size(dir);
 	strlcpy(img.init_cmd, "/sbin/init", sizeof img.init_cmd);
 	img.stop_signal = SIGUSR2; /* busybox init: poweroff */
-	strlcpy(img.shell, "/bin/sh", sizeof img.shell);
+	strlcpy(img.shell, DOME_DEFAULT_SHELL, sizeof img.shell);
 	strlcpy(img.arch, u.machine, sizeof img.arch);
 	img.created_at = dome_now_ms();
 	return dome_image_insert(ctx->store, &img, err);

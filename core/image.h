@@ -6,6 +6,11 @@
 #include "dome.h"
 #include "inventory.h"
 
+/* The shell an image gets unless `dome image set NAME shell=` says otherwise.
+ * dome runs it interactively (exec with no command, the console's shell
+ * key) with an argv of its own path alone: never with -c, never with input. */
+#define DOME_DEFAULT_SHELL "/bin/sh"
+
 /* The built-in image made from the host's busybox-static. */
 #define DOME_BUSYBOX_IMAGE "busybox"
 

@@ -92,7 +92,7 @@ static int build_install(struct dome_ctx *ctx, const char *name, const struct bu
 	img.size_bytes = dome_tree_size(b->rootfs);
 	strlcpy(img.init_cmd, "/sbin/init", sizeof img.init_cmd);
 	img.stop_signal = SIGTERM;
-	strlcpy(img.shell, "/bin/sh", sizeof img.shell);
+	strlcpy(img.shell, DOME_DEFAULT_SHELL, sizeof img.shell);
 	strlcpy(img.arch, u.machine, sizeof img.arch);
 	img.created_at = dome_now_ms();
 	/* The image's root is the container's /: world-readable like any. */

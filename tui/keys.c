@@ -250,13 +250,13 @@ static void k_shell(struct tui *t)
 	snprintf(what, sizeof what, "a shell in %s", name);
 	if (!tui_ask_reason(t, what))
 		return;
-	char *const argv[] = { (char *)"/bin/sh", NULL };
 	int status = 0;
 	struct dome_error err = { 0 };
 	tui_suspend(t);
 	printf("dome: shell in %s; exit to return to the console\n", name);
 	fflush(stdout);
-	int rc = tui_engine.exec(t->ctx, name, argv, &status, &err);
+	/* No command: core runs the image's own shell (dome image set NAME shell=). */
+	int rc = tui_engine.exec(t->ctx, name, NULL, &status, &err);
 	tui_resume(t);
 	if (rc < 0)
 		tui_status(t, true, "%s", err.msg);
