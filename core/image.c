@@ -2,6 +2,7 @@
 #include "audit.h"
 #include "cleanup.h"
 #include "fsutil.h"
+#include "runtime.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -172,11 +173,21 @@ int dome_image_get(struct dome_ctx *ctx, const char *name, struct dome_image *im
 	if (found < 0)
 		return -1;
 	if (found == 0 && strcmp(name, DOME_BUSYBOX_IMAGE) == 0) {
-		struct dome_change ch = { .action = "image-import", .target = DOME_BUSYBOX_IMAGE,
-					  .params = json_pack("{s:s}", "source", DOME_BUSYBOX) };
-		if (dome_mutate(ctx, &ch, apply_make_busybox, NULL, err) < 0)
+		/* Two first uses at once must not both build it (the second
+		 * would remove the first's directory while a container uses it):
+		 * one builds under the lock, the other finds it made. The lock's
+		 * name cannot be a container's (it starts with a dot). */
+		int lock = dome_lock_container(ctx, ".image-" DOME_BUSYBOX_IMAGE, err);
+		if (lock < 0)
 			return -1;
 		found = dome_image_find(ctx->store, name, img, err);
+		if (found == 0) {
+			struct dome_change ch = { .action = "image-import", .target = DOME_BUSYBOX_IMAGE,
+						  .params = json_pack("{s:s}", "source", DOME_BUSYBOX) };
+			found = dome_mutate(ctx, &ch, apply_make_busybox, NULL, err) < 0
+				? -1 : dome_image_find(ctx->store, name, img, err);
+		}
+		dome_unlock_container(lock);
 		if (found < 0)
 			return -1;
 	}

@@ -103,6 +103,13 @@ static int migrate(struct dome_store *st, struct dome_error *err)
 		char pragma[64];
 		if (dome_store_begin(st, err) < 0)
 			return -1;
+		/* Read again under the write lock: another dome opening the same
+		 * new database at the same moment may have applied it already. */
+		if (dome_store_schema_version(st) >= m->version) {
+			if (dome_store_commit(st, err) < 0)
+				return -1;
+			continue;
+		}
 		/* lint-ok: an integer of ours; PRAGMA takes no bound parameters */
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", m->version);
 		if (exec_sql(st, m->sql, m->file, err) < 0 ||

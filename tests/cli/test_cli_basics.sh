@@ -39,4 +39,13 @@ expect_grep "$TEST_ROOT/err" "colour" "the config error names the key"
 expect_status 0 "read-only ls works on an existing root" -- "$DOME" --readonly --root "$R" ls --json
 expect_status 1 "read-only on a missing root fails clearly" -- "$DOME" --readonly --root "$TEST_ROOT/none" ls
 [ ! -e "$TEST_ROOT/none" ] && ok "read-only created nothing" || not_ok "read-only created nothing"
+# Several first runs at once on a new root: one migrates, one builds the
+# built-in image, all succeed.
+F="$TEST_ROOT/fresh"
+for i in 1 2 3 4 5 6; do "$DOME" --root "$F" create "first$i" --net none >"$TEST_ROOT/first$i.log" 2>&1 & done
+wait
+n=$("$DOME" --root "$F" ls --json | grep -c '"name"')
+[ "$n" = 6 ] && ok "six concurrent first creates all succeed" || { not_ok "six concurrent first creates all succeed ($n)"; cat "$TEST_ROOT"/first*.log; }
+imports=$("$DOME" --root "$F" history --action image-import --json | grep -c '"result": "ok"')
+[ "$imports" = 1 ] && ok "the built-in image was built once" || not_ok "the built-in image was built once ($imports)"
 finish
