@@ -24,6 +24,13 @@ static int rewrite(const char *path, const char *text, size_t len, struct dome_e
 static int rewrite_existing(const char *path, const char *text, size_t len,
 			    struct dome_error *err)
 {
+	/* Unchanged: no write (a truncate costs more than this read). */
+	char have[4096];
+	ssize_t got = len < sizeof have ? dome_read_small(path, have, sizeof have) : -1;
+	if (got < 0 && errno == ENOENT)
+		return 1;
+	if (got == (ssize_t)len && memcmp(have, text, len) == 0)
+		return 0;
 	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return errno == ENOENT ? 1 : dome_fail(err, errno, "cannot write %s", path);
@@ -96,7 +103,7 @@ int dome_names_prepare(struct dome_ctx *ctx, const struct dome_container *c,
 	return 0;
 }
 
-int dome_names_refresh(struct dome_ctx *ctx, struct dome_error *err)
+int dome_names_refresh(struct dome_ctx *ctx, const char *only, struct dome_error *err)
 {
 	__cleanup_free struct dome_container *list = NULL;
 	size_t n;
@@ -105,7 +112,8 @@ int dome_names_refresh(struct dome_ctx *ctx, struct dome_error *err)
 	for (size_t i = 0; i < n; i++) {
 		const struct dome_container *self = &list[i];
 		/* A stopped container's file is refreshed when it starts again. */
-		if (!strcmp(self->state, "stopped") || !strcmp(self->state, "error"))
+		if (!strcmp(self->state, "stopped") || !strcmp(self->state, "error") ||
+		    (only && strcmp(self->name, only) != 0))
 			continue;
 		__cleanup_free char *text = NULL;
 		size_t len = 0, cap = 0;

@@ -13,7 +13,10 @@
 /* Write the container's resolv.conf and hostname files. */
 int dome_names_prepare(struct dome_ctx *ctx, const struct dome_container *c,
 		       struct dome_error *err);
-/* Rewrite the hosts file of every container that has one. */
-int dome_names_refresh(struct dome_ctx *ctx, struct dome_error *err);
+/* Rewrite the hosts file of every running container (`only` NULL), or of
+ * that one container. A file whose content would not change is left
+ * alone. Only a container with an address changes what the others list,
+ * so the engine refreshes everyone only when such a one starts or stops. */
+int dome_names_refresh(struct dome_ctx *ctx, const char *only, struct dome_error *err);
 
 #endif

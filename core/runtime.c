@@ -509,7 +509,7 @@ static void undo_start(struct dome_ctx *ctx, struct dome_container *c, struct st
 	snprintf(c->state, sizeof c->state, "stopped");
 	c->pid = c->monitor_pid = 0;
 	dome_inv_update_runtime(ctx->store, c, &ignored);
-	dome_names_refresh(ctx, &ignored);
+	dome_names_refresh(ctx, s->leased ? NULL : c->name, &ignored);
 }
 
 /* The monitor program: next to the running dome (a build tree, or tests
@@ -608,7 +608,8 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	}
 	/* Names before the fork: the child binds them during its mounts. The
 	 * lease is in the inventory now, so siblings learn this address too. */
-	if (dome_names_prepare(ctx, c, err) < 0 || dome_names_refresh(ctx, err) < 0)
+	if (dome_names_prepare(ctx, c, err) < 0 ||
+	    dome_names_refresh(ctx, bridged ? NULL : c->name, err) < 0)
 		goto fail;
 
 	if (open_console(&pty, slave, sizeof slave, err) < 0)
@@ -764,7 +765,8 @@ int dome_runtime_cleanup(struct dome_ctx *ctx, struct dome_container *c, int wai
 		}
 		dome_cgroup_free(cg);
 	}
-	if (strcmp(c->net_mode, "bridge") == 0) {
+	bool bridged = strcmp(c->net_mode, "bridge") == 0;
+	if (bridged) {
 		dome_net_teardown(ctx, c, &ignored);
 		dome_net_release(ctx, c->id, &ignored);
 	}
@@ -786,7 +788,7 @@ int dome_runtime_cleanup(struct dome_ctx *ctx, struct dome_container *c, int wai
 		return -1;
 	record_exit_events(ctx, c, wait_status, requested, c->oom_kills - oom_before);
 	/* Siblings forget this container's address. */
-	return dome_names_refresh(ctx, err);
+	return bridged ? dome_names_refresh(ctx, NULL, err) : 0;
 }
 
 /* ----------------------------------------------------------------- stop */

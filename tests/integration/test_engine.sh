@@ -48,6 +48,8 @@ echo "$out" | grep -qE '^ *1 init' && ok "init is pid 1 inside" || { not_ok "ini
 n=$(echo "$out" | grep -c '^ *[0-9]')
 [ "$n" -le 3 ] && ok "host processes are invisible ($n processes seen)" || not_ok "host processes invisible ($n seen)"
 [ "$(d exec "$C1" -- /bin/hostname)" = "$C1" ] && ok "hostname is the container name" || not_ok "hostname"
+d exec "$C1" -- cat /etc/hosts > "$TEST_ROOT/hosts"
+expect_grep "$TEST_ROOT/hosts" "^127.0.1.1	$C1\$" "/etc/hosts names the container"
 
 # Overlay: a write inside lands in the upper dir; the image is unchanged.
 d exec "$C1" -- /bin/sh -c 'echo overlay-proof > /etc/proof'
