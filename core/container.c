@@ -46,11 +46,16 @@ static int load_locked(struct dome_ctx *ctx, const char *name, struct dome_conta
 		return -1;
 	if (dome_inv_get(ctx->store, name, c, err) < 0)
 		return -1;
-	/* A recorded run whose init is gone is reconciled before acting. */
+	/* A recorded run whose init is gone is reconciled before acting: by
+	 * its monitor if that still runs (it knows the exit status), else
+	 * here. */
 	if ((strcmp(c->state, "running") == 0 || strcmp(c->state, "frozen") == 0 ||
 	     strcmp(c->state, "stopping") == 0 || strcmp(c->state, "starting") == 0) &&
 	    !dome_runtime_alive(c)) {
-		if (dome_runtime_cleanup(ctx, c, -1, err) < 0)
+		if (dome_runtime_wait_monitor(c, 5000) && dome_inv_get(ctx->store, name, c, err) < 0)
+			return -1;
+		if (strcmp(c->state, "stopped") != 0 && !dome_runtime_alive(c) &&
+		    dome_runtime_cleanup(ctx, c, -1, err) < 0)
 			return -1;
 	}
 	if (ch)
@@ -913,6 +918,9 @@ int dome_reconcile(struct dome_ctx *ctx, struct dome_error *err)
 	for (size_t i = 0; i < n; i++) {
 		struct dome_container *c = &list[i];
 		if (strcmp(c->state, "stopped") == 0 || dome_runtime_alive(c))
+			continue;
+		/* A monitor still running is recording this exit itself. */
+		if (!dome_runtime_wait_monitor(c, 0))
 			continue;
 		int lock = dome_trylock_container(ctx, c->name, err);
 		if (lock < 0)

@@ -124,6 +124,18 @@ bool dome_runtime_alive(const struct dome_container *c)
 	return c->pid > 0 && dome_proc_alive((pid_t)c->pid, c->pid_start);
 }
 
+bool dome_runtime_wait_monitor(const struct dome_container *c, int timeout_ms)
+{
+	if (c->monitor_pid <= 0)
+		return true;
+	int fd = pidfd_open_checked((pid_t)c->monitor_pid, c->monitor_start);
+	if (fd < 0)
+		return true; /* already gone (or another process now) */
+	bool gone = wait_pidfd(fd, timeout_ms);
+	close(fd);
+	return gone;
+}
+
 static void container_dir(struct dome_ctx *ctx, const char *name, const char *sub, char *out,
 			  size_t len)
 {

@@ -35,6 +35,11 @@ int dome_runtime_cleanup(struct dome_ctx *ctx, struct dome_container *c, int wai
 /* True when the inventory's pid for `c` is the live init it started. */
 bool dome_runtime_alive(const struct dome_container *c);
 
+/* Init is gone but its monitor still runs: the monitor is recording the exit
+ * (with the status only it can know, as init's parent) and cleaning up. Wait
+ * for it, at most timeout_ms; true when no monitor of this run is left. */
+bool dome_runtime_wait_monitor(const struct dome_container *c, int timeout_ms);
+
 /* Reduce the capability bounding set to what containers keep (dome(1),
  * CAPABILITIES). For the container's init and for everything exec'd in. */
 int dome_runtime_drop_caps(void);
