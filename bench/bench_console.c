@@ -204,6 +204,86 @@ static pid_t start_console(const char *dome)
 	return (pid_t)atoi(buf);
 }
 
+static void sleep_ms(long ms);
+
+/* The pane's screen with its attributes (-e), so a moved selection shows. */
+static ssize_t capture(char *buf, size_t len)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		char *const argv[] = { "tmux", "-L", sock, "capture-pane", "-p", "-e", "-t", "bench",
+				       NULL };
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	size_t got = 0;
+	ssize_t n;
+	while (got < len - 1 && (n = read(fds[0], buf + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	close(fds[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	buf[got] = '\0';
+	return (ssize_t)got;
+}
+
+static double now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Key press to screen: send j or k (the selection moves) and capture until
+ * the screen differs. Includes tmux's own round trip (a capture costs a few
+ * ms), so the figure is an upper bound. Median of `n`, in ms; -1 if none. */
+static double key_latency(int n)
+{
+	static char before[1 << 17], after[1 << 17];
+	double lat[64];
+	int got = 0;
+	for (int i = 0; i < n && i < 64 && !interrupted; i++) {
+		if (capture(before, sizeof before) < 0)
+			break;
+		char *const key[] = { "tmux", "-L", sock, "send-keys", "-t", "bench",
+				      i % 2 ? "k" : "j", NULL };
+		double t0 = now_ms();
+		if (run(key) != 0)
+			break;
+		for (;;) {
+			if (capture(after, sizeof after) < 0)
+				return -1;
+			if (strcmp(before, after) != 0) {
+				lat[got++] = now_ms() - t0;
+				break;
+			}
+			if (now_ms() - t0 > 2000)
+				break; /* no change seen: not counted */
+		}
+		sleep_ms(150);
+	}
+	if (got == 0)
+		return -1;
+	qsort(lat, (size_t)got, sizeof lat[0], cmp_double);
+	return lat[got / 2];
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -289,6 +369,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_console: interrupted, or the console exited\n");
 		return 1;
 	}
+	double key_ms = key_latency(21);
 	double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	double cpu_pct = 100.0 * (double)(last.cpu_ticks - first.cpu_ticks) /
 			 (double)sysconf(_SC_CLK_TCK) / wall;
@@ -304,5 +385,8 @@ int main(int argc, char **argv)
 	       ok_growth ? "ok" : "MISSED");
 	printf("  children         %6ld seen, %llu ticks reaped (target none) %s\n", max_children,
 	       child_ticks, ok_kids ? "ok" : "MISSED");
-	return ok_cpu && ok_rss && ok_growth && ok_kids ? 0 : 1;
+	bool ok_key = key_ms >= 0 && key_ms < 30;
+	printf("  key press        %6.1f ms (median of 21 j/k, tmux round trip included) "
+	       "(target < 30 ms) %s\n", key_ms, ok_key ? "ok" : "MISSED");
+	return ok_cpu && ok_rss && ok_growth && ok_kids && ok_key ? 0 : 1;
 }
