@@ -1,8 +1,10 @@
-/* libFuzzer target for the value parsers of core/validate.h. The first byte
+/* libFuzzer target for the value parsers of core/validate.h, the config
+ * parser and the console's theme files. The first byte
  * picks the parser (so one corpus covers them all); the rest is the input,
  * as a NUL-terminated string. Built and run by fuzz/run. */
 #include "validate.h"
 #include "conf.h"
+#include "theme.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t m;
 	bool b;
 	char out[256], ifn[16];
-	switch (data[0] % 8) {
+	switch (data[0] % 9) {
 	case 0: dome_parse_size("size", s, true, &u, &err); break;
 	case 1: dome_parse_cpuset(s, out, sizeof out, &err); break;
 	case 2:
@@ -39,6 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct dome_config cfg;
 		dome_config_defaults(&cfg);
 		dome_config_parse_string(&cfg, s, "fuzz", &err);
+		break;
+	}
+	case 8: {
+		struct tui_theme theme;
+		tui_theme_parse_string(&theme, s, "fuzz", &err);
 		break;
 	}
 	}
