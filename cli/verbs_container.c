@@ -46,7 +46,7 @@ static int finish(int rc, const struct dome_error *err, const char *done, const 
 /* ----------------------------------------------------------------- create */
 
 enum { OPT_IMAGE = 1000, OPT_MEMORY, OPT_SWAP, OPT_CPUS, OPT_CPUSET, OPT_WEIGHT, OPT_PIDS,
-       OPT_AUTOSTART, OPT_ORDER, OPT_DELAY, OPT_NET, OPT_IP, OPT_START };
+       OPT_AUTOSTART, OPT_ORDER, OPT_DELAY, OPT_NET, OPT_IP, OPT_START, OPT_NNP };
 
 struct create_opts {
 	struct dome_create_spec spec;
@@ -83,6 +83,7 @@ static int on_create_opt(int opt, const char *arg, void *data)
 	case OPT_NET: o->spec.net_mode = arg; break;
 	case OPT_IP: o->spec.ipv4 = arg; break;
 	case OPT_START: o->spec.start = true; break;
+	case OPT_NNP: o->spec.no_new_privs = true; break;
 	default: return EXIT_USAGE;
 	}
 	return rc < 0 ? cli_fail(&o->err) : 0;
@@ -105,6 +106,7 @@ int verb_create(struct cli *cli, int argc, char **argv)
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "ip", required_argument, NULL, OPT_IP },
 		{ "start", no_argument, NULL, OPT_START },
+		{ "no-new-privs", no_argument, NULL, OPT_NNP },
 		{ 0 },
 	};
 	struct create_opts o = { 0 };

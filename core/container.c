@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <sys/sysmacros.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <ctype.h>
 #include <fcntl.h>
@@ -120,6 +121,7 @@ static int apply_create(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 	c.autostart = spec->autostart;
 	c.autostart_order = spec->autostart_order;
 	c.autostart_delay = spec->autostart_delay;
+	c.no_new_privs = spec->no_new_privs;
 	c.created_at = dome_now_ms();
 
 	char dir[PATH_MAX], sub[PATH_MAX];
@@ -562,6 +564,8 @@ static int parse_setting(struct dome_container *c, const char *kv, struct dome_e
 		return parse_io(l, v, err);
 	if (!strcmp(key, "autostart"))
 		return dome_parse_bool("autostart", v, &c->autostart, err);
+	if (!strcmp(key, "no_new_privs")) /* from the next start (exec: at once) */
+		return dome_parse_bool("no_new_privs", v, &c->no_new_privs, err);
 	if (!strcmp(key, "autostart_order")) {
 		if (dome_parse_uint("autostart_order", v, 0, 1000000, &n, err) < 0)
 			return -1;
@@ -575,7 +579,8 @@ static int parse_setting(struct dome_container *c, const char *kv, struct dome_e
 		return 0;
 	}
 	return dome_invalid(err, "unknown setting '%s'; settings are memory, memory_swap, cpus, "
-			    "cpu_weight, cpuset, pids, io, autostart, autostart_order, autostart_delay", key);
+			    "cpu_weight, cpuset, pids, io, autostart, autostart_order, autostart_delay, "
+			    "no_new_privs", key);
 }
 
 struct set_arg {
@@ -705,7 +710,8 @@ int dome_container_apply_stop(struct dome_ctx *ctx, struct dome_change *ch, cons
 
 /* Inside every namespace of the container: drop capabilities and run argv,
  * searching PATH for a bare command name. Reports a failure on `report`. */
-static __attribute__((noreturn)) void exec_inside(char *const argv[], int report)
+static __attribute__((noreturn)) void exec_inside(char *const argv[], bool no_new_privs,
+						   int report)
 {
 	static const char path_dirs[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	char termvar[64] = "TERM=xterm";
@@ -718,6 +724,7 @@ static __attribute__((noreturn)) void exec_inside(char *const argv[], int report
 	/* Nothing of the caller's but stdio goes in: every other inherited
 	 * descriptor closes at exec (the report pipe is close-on-exec already). */
 	if (chdir("/") < 0 || dome_runtime_drop_caps() < 0 ||
+	    (no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) ||
 	    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
 		e[0] = 2;
 		e[1] = errno;
@@ -822,7 +829,7 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 		/* setns(pid) applies to children: fork once more to be inside. */
 		pid_t inner = fork();
 		if (inner == 0)
-			exec_inside(argv, report[1]);
+			exec_inside(argv, c.no_new_privs, report[1]);
 		close(report[1]);
 		int ws = 0;
 		while (inner > 0 && waitpid(inner, &ws, 0) < 0 && errno == EINTR)

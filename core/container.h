@@ -19,6 +19,7 @@ struct dome_create_spec {
 	int autostart_order, autostart_delay;
 	const char *net_mode;     /* NULL: bridge */
 	const char *ipv4;         /* static address or NULL */
+	bool no_new_privs;
 	bool start;               /* start after creating */
 };
 
@@ -36,7 +37,7 @@ int dome_container_destroy(struct dome_ctx *ctx, const char *name, bool force,
 int dome_container_clone(struct dome_ctx *ctx, const char *src, const char *dst,
 			 struct dome_error *err);
 /* Apply "key=value" settings (memory, memory_swap, cpus, cpu_weight, cpuset,
- * pids, autostart, autostart_order, autostart_delay): validated all first,
+ * pids, io, autostart, autostart_order, autostart_delay, no_new_privs): validated all first,
  * stored, and applied live to a running container; all or nothing. */
 int dome_container_set(struct dome_ctx *ctx, const char *name, char *const *assignments,
 		       size_t n, struct dome_error *err);

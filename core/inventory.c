@@ -18,7 +18,7 @@ void dome_limits_init(struct dome_limits *l)
 	"c.monitor_pid, c.monitor_start, c.created_at, c.started_at, c.stopped_at, "        \
 	"c.exit_code, c.exit_signal, c.oom_kills, c.autostart, c.autostart_order, "         \
 	"c.autostart_delay, l.memory, l.memory_swap, l.cpu_weight, l.cpu_millis, l.pids, "  \
-	"l.cpuset, ls.address, io.spec FROM containers c " \
+	"l.cpuset, ls.address, io.spec, c.no_new_privs FROM containers c " \
 	"LEFT JOIN limits l ON l.container_id = c.id " \
 	"LEFT JOIN leases ls ON ls.container_id = c.id " \
 	"LEFT JOIN (SELECT container_id, group_concat(device || ' ' || ifnull(rbps, 0) || ' ' || " \
@@ -84,6 +84,7 @@ static void read_container(sqlite3_stmt *s, struct dome_container *c)
 		p = strchr(p, ';');
 		p = p ? p + 1 : NULL;
 	}
+	c->no_new_privs = col_i64(s, 27) != 0;
 	uint32_t a = (uint32_t)col_i64(s, 25);
 	if (a)
 		snprintf(c->ipv4, sizeof c->ipv4, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
@@ -159,7 +160,8 @@ int dome_inv_get(struct dome_store *st, const char *name, struct dome_container 
 
 static const char SQL_INSERT[] =
 	"INSERT INTO containers (name, image, state, net_mode, ipv4_static, created_at, "
-	"autostart, autostart_order, autostart_delay) VALUES (?1, ?2, 'stopped', ?3, ?4, ?5, ?6, ?7, ?8)";
+	"autostart, autostart_order, autostart_delay, no_new_privs) "
+	"VALUES (?1, ?2, 'stopped', ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 static const char SQL_LIMITS_UPSERT[] =
 	"INSERT INTO limits (container_id, memory, memory_swap, cpu_weight, cpu_millis, pids, cpuset) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(container_id) DO UPDATE SET "
@@ -221,6 +223,7 @@ int dome_inv_insert(struct dome_store *st, struct dome_container *c, struct dome
 	sqlite3_bind_int(s, 6, c->autostart);
 	sqlite3_bind_int(s, 7, c->autostart_order);
 	sqlite3_bind_int(s, 8, c->autostart_delay);
+	sqlite3_bind_int(s, 9, c->no_new_privs);
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE)
@@ -272,7 +275,7 @@ int dome_inv_update_runtime(struct dome_store *st, const struct dome_container *
 
 static const char SQL_SETTINGS[] =
 	"UPDATE containers SET autostart = ?2, autostart_order = ?3, autostart_delay = ?4, "
-	"net_mode = ?5, ipv4_static = ?6 WHERE id = ?1";
+	"net_mode = ?5, ipv4_static = ?6, no_new_privs = ?7 WHERE id = ?1";
 
 int dome_inv_update_settings(struct dome_store *st, const struct dome_container *c,
 			     struct dome_error *err)
@@ -286,6 +289,7 @@ int dome_inv_update_settings(struct dome_store *st, const struct dome_container 
 	sqlite3_bind_int(s, 4, c->autostart_delay);
 	sqlite3_bind_text(s, 5, c->net_mode, -1, SQLITE_STATIC);
 	dome_bind_text_or_null(s, 6, c->ipv4_static[0] ? c->ipv4_static : NULL);
+	sqlite3_bind_int(s, 7, c->no_new_privs);
 	if (dome_store_exec_stmt(st, s, "storing the container's settings", err) < 0)
 		return -1;
 	return write_limits(st, c->id, &c->limits, err);
@@ -464,6 +468,7 @@ json_t *dome_container_json(const struct dome_container *c)
 	json_object_set_new(o, "exit_signal",
 			    c->has_exit && c->exit_signal ? json_integer(c->exit_signal) : json_null());
 	json_object_set_new(o, "oom_kills", json_integer(c->oom_kills));
+	json_object_set_new(o, "no_new_privs", json_boolean(c->no_new_privs));
 	json_object_set_new(o, "ipv4_static",
 			    c->ipv4_static[0] ? json_string(c->ipv4_static) : json_null());
 	json_object_set_new(o, "monitor_pid", c->monitor_pid ? json_integer(c->monitor_pid) : json_null());

@@ -49,6 +49,7 @@ struct dome_container {
 	int64_t oom_kills;
 	bool autostart;
 	int autostart_order, autostart_delay;
+	bool no_new_privs;       /* init and exec'd processes cannot gain privileges */
 	struct dome_limits limits;
 };
 

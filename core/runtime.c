@@ -183,6 +183,7 @@ struct child_args {
 	const char *console;    /* host path of the console pty slave */
 	const char *names_dir;  /* holds hosts, resolv.conf, hostname (names.h) */
 	const char *init;
+	bool no_new_privs;
 	int go_fd;              /* SYNC_GO: read end */
 	int err_fd;             /* SYNC_EXECED: write end, close-on-exec */
 	struct dome_cgroup *cg; /* C moves itself in (dome_cgroup_attach_self) */
@@ -399,6 +400,8 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 		close(con);
 	if (dome_runtime_drop_caps() < 0)
 		child_fail(a, "dropping capabilities", errno);
+	if (a->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(a, "setting no_new_privs", errno);
 	/* Every inherited descriptor but stdio goes at exec; the error pipe
 	 * stays usable until then and its closing tells P the exec worked. */
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
@@ -636,6 +639,7 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 		.cloned_fd = cloned[1], .cgroup_fd = cgroup_fd, .new_netns = strcmp(c->net_mode, "host") != 0,
 		.child = { .name = c->name, .lower = img.path, .upper = upper, .work = work,
 			   .rootfs = rootfs, .console = slave, .names_dir = names,
+			   .no_new_privs = c->no_new_privs,
 			   .init = img.init_cmd,
 			   .go_fd = go[0], .err_fd = errp[1], .cg = s.cg },
 	};

@@ -48,6 +48,7 @@ echo "$out" | grep -qE '^ *1 init' && ok "init is pid 1 inside" || { not_ok "ini
 n=$(echo "$out" | grep -c '^ *[0-9]')
 [ "$n" -le 3 ] && ok "host processes are invisible ($n processes seen)" || not_ok "host processes invisible ($n seen)"
 [ "$(d exec "$C1" -- /bin/hostname)" = "$C1" ] && ok "hostname is the container name" || not_ok "hostname"
+[ "$(d exec "$C1" -- grep NoNewPrivs /proc/1/status | awk '{print $2}')" = 0 ] && ok "no_new_privs is off by default" || not_ok "no_new_privs is off by default"
 d exec "$C1" -- cat /etc/hosts > "$TEST_ROOT/hosts"
 expect_grep "$TEST_ROOT/hosts" "^127.0.1.1	$C1\$" "/etc/hosts names the container"
 
@@ -181,6 +182,13 @@ expect_grep "$TEST_ROOT/err" "cpuset" "the failure names the refused limit"
 left=$(find /sys/fs/cgroup -maxdepth 3 -path "*$DOME_CGROUP_PREFIX/$C1" 2>/dev/null)
 [ -z "$left" ] && ok "failed start left no cgroup" || not_ok "failed start left no cgroup: $left"
 pgrep -f "__monitor $DOME_ROOT " >/dev/null && not_ok "failed start left no monitor" || ok "failed start left no monitor"
+
+# no_new_privs, per container: off by default, on for init and exec when asked.
+expect_status 0 "a container with no_new_privs" -- d create "p$C1" --net none --no-new-privs --start
+[ "$(d exec "p$C1" -- grep NoNewPrivs /proc/1/status | awk '{print $2}')" = 1 ] && ok "its init has no_new_privs" || not_ok "its init has no_new_privs"
+[ "$(d exec "p$C1" -- grep NoNewPrivs /proc/self/status | awk '{print $2}')" = 1 ] && ok "exec'd processes have no_new_privs" || not_ok "exec'd processes have no_new_privs"
+d info "p$C1" --json | grep -q '"no_new_privs": true' && ok "info shows no_new_privs" || not_ok "info shows no_new_privs"
+expect_status 0 "destroy it" -- d destroy --force "p$C1"
 
 expect_status 1 "exec in a stopped container fails" -- d exec "$C1" -- true
 expect_status 0 "reset the cpuset" -- d set "$C1" cpuset=all
