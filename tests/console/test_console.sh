@@ -4,52 +4,21 @@
 # TERM=vt100 with NO_COLOR, a bad theme, read-only refusing a stop, and q
 # restoring the terminal. Rows are put in a private state root by inv-add.
 . "${DOME_SRCDIR:-.}/tests/lib.sh"
+. "${DOME_SRCDIR:-.}/tests/console/tmux.sh"
 export DOME_CONFIG=/dev/null
 R="$TEST_ROOT/state"
 INV_ADD="$(dirname "$DOME")/tests/console/inv-add"
 SOCK="dome-console-$$"
-T() { tmux -L "$SOCK" "$@"; }
 cleanup() { T kill-server 2>/dev/null; cleanup_root; }
 trap cleanup EXIT
 
-screen() { T capture-pane -p -t "$1"; }
-# wait_for SESSION PATTERN: up to 10 s for the pattern to be on the screen
-wait_for() {
-	for _ in $(seq 100); do
-		screen "$1" | grep -q -- "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# The console process is gone: tmux's pane_dead (its "Pane is dead" line is
-# not always on the captured screen).
-pane_dead() {
-	for _ in $(seq 100); do
-		[ "$(T list-panes -t "$1" -F '#{pane_dead}')" = 1 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-wait_gone() {
-	for _ in $(seq 100); do
-		screen "$1" | grep -q -- "$2" || return 0
-		sleep 0.1
-	done
-	return 1
-}
-check() { # check DESC CMD...
-	desc=$1; shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; screen "$S" | sed 's/^/#   /'; fi
-}
 # start SESSION WIDTH HEIGHT ENV... -- DOME-ARGS...
 start() {
 	S=$1; w=$2; h=$3; shift 3
 	envs=(); while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
-	T new-session -d -s "$S" -x "$w" -y "$h" \
-		env "${envs[@]}" DOME_CONFIG=/dev/null "$DOME" --root "$R" "$@" \; \
-		set-option -t "$S" remain-on-exit on
+	tmux_session "$S" "$w" "$h" \
+		env "${envs[@]}" DOME_CONFIG=/dev/null "$DOME" --root "$R" "$@"
 }
-line_of() { screen "$S" | grep -n -- "$1" | head -1 | cut -d: -f1; }
 
 for c in web db cache; do "$INV_ADD" "$R" "$c" stopped no 512M || exit 1; done
 

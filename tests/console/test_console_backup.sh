@@ -12,6 +12,7 @@
 # pid); containers use --net none. Everything is removed on exit, also on
 # failure.
 . "${DOME_SRCDIR:-.}/tests/lib.sh"
+. "${DOME_SRCDIR:-.}/tests/console/tmux.sh"
 [ "$(id -u)" = 0 ] || { echo "# needs root"; exit 77; }
 command -v tmux >/dev/null || { echo "# needs tmux"; exit 77; }
 
@@ -25,7 +26,6 @@ G="gn$$"        # made on $IMG, backed up, destroyed; then $IMG goes
 IMG="im$$"      # committed from $C in the console
 BKDIR="$DOME_ROOT/backups"
 d() { "$DOME" "$@"; }
-T() { tmux -L "$SOCK" "$@"; }
 
 cleanup() {
 	T kill-server 2>/dev/null
@@ -40,34 +40,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-screen() { T capture-pane -p -t "$1"; }
-# wait_for SESSION PATTERN [SECONDS]: the pattern shows up on the screen
-wait_for() {
-	for _ in $(seq $((${3:-10} * 10))); do
-		screen "$1" | grep -q -- "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-wait_gone() {
-	for _ in $(seq 100); do
-		screen "$1" | grep -q -- "$2" || return 0
-		sleep 0.1
-	done
-	return 1
-}
-check() { # check DESC CMD...
-	desc=$1; shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; screen "$S" | sed '/^ *$/d; s/^/#   /'; fi
-}
 # start SESSION WIDTH HEIGHT [VAR=VALUE...] -- DOME-ARGS...
 start() {
 	S=$1; w=$2; h=$3; shift 3
 	envs=(); while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
-	T new-session -d -s "$S" -x "$w" -y "$h" \
+	tmux_session "$S" "$w" "$h" \
 		env DOME_CONFIG=/dev/null TERM=xterm-256color LANG=C.UTF-8 "${envs[@]}" \
-		DOME_ROOT="$DOME_ROOT" DOME_CGROUP_PREFIX="$DOME_CGROUP_PREFIX" "$DOME" "$@" \; \
-		set-option -t "$S" remain-on-exit on
+		DOME_ROOT="$DOME_ROOT" DOME_CGROUP_PREFIX="$DOME_CGROUP_PREFIX" "$DOME" "$@"
 }
 field() { d info "$1" --json 2>/dev/null | jq -r ".$2"; }
 backups() { find "$BKDIR" -maxdepth 1 -name '*.tar.gz' 2>/dev/null | sort; }
@@ -75,14 +54,6 @@ backups() { find "$BKDIR" -maxdepth 1 -name '*.tar.gz' 2>/dev/null | sort; }
 select_row() {
 	T send-keys -t "$S" Escape / "$1" Enter
 	wait_for "$S" "^$1 "
-}
-quit() {
-	T send-keys -t "$1" q
-	for _ in $(seq 100); do
-		[ "$(T list-panes -t "$1" -F '#{pane_dead}')" = 1 ] && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 expect_status 0 "create and start $C with the CLI" -- d create "$C" --net none --start

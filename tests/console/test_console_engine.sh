@@ -10,6 +10,7 @@
 # containers use --net none so no interface is made. Everything is removed
 # on exit, also on failure.
 . "${DOME_SRCDIR:-.}/tests/lib.sh"
+. "${DOME_SRCDIR:-.}/tests/console/tmux.sh"
 [ "$(id -u)" = 0 ] || { echo "# needs root"; exit 77; }
 command -v tmux >/dev/null || { echo "# needs tmux"; exit 77; }
 
@@ -21,7 +22,6 @@ C="ce$$"        # made from the console's dialog
 O="aa$$"        # made with the CLI; sorts before $C by name
 K="cl$$"        # a clone of $O, made from the console
 d() { "$DOME" "$@"; }
-T() { tmux -L "$SOCK" "$@"; }
 
 cleanup() {
 	T kill-server 2>/dev/null
@@ -41,55 +41,15 @@ cgroup2fs) MEMFILE="/sys/fs/cgroup/$DOME_CGROUP_PREFIX/$C/memory.max" ;;
 *) MEMFILE="/sys/fs/cgroup/memory/$DOME_CGROUP_PREFIX/$C/memory.limit_in_bytes" ;;
 esac
 
-screen() { T capture-pane -p -t "$1"; }
-# wait_for SESSION PATTERN [SECONDS]: the pattern shows up on the screen
-wait_for() {
-	for _ in $(seq $((${3:-10} * 10))); do
-		screen "$1" | grep -q -- "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-wait_gone() {
-	for _ in $(seq 100); do
-		screen "$1" | grep -q -- "$2" || return 0
-		sleep 0.1
-	done
-	return 1
-}
-# wait_line SESSION LINE PATTERN: screen line LINE (from 1) matches
-wait_line() {
-	for _ in $(seq 100); do
-		screen "$1" | sed -n "$2p" | grep -q -- "$3" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-check() { # check DESC CMD...
-	desc=$1; shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; screen "$S" | sed '/^ *$/d; s/^/#   /'; fi
-}
 # start SESSION WIDTH HEIGHT ENV... -- DOME-ARGS...
 start() {
 	S=$1; w=$2; h=$3; shift 3
 	envs=(); while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
-	T new-session -d -s "$S" -x "$w" -y "$h" \
+	tmux_session "$S" "$w" "$h" \
 		env DOME_CONFIG=/dev/null "${envs[@]}" DOME_ROOT="$DOME_ROOT" \
-		DOME_CGROUP_PREFIX="$DOME_CGROUP_PREFIX" "$DOME" "$@" \; \
-		set-option -t "$S" remain-on-exit on
+		DOME_CGROUP_PREFIX="$DOME_CGROUP_PREFIX" "$DOME" "$@"
 }
-line_of() { screen "$S" | grep -n -- "$1" | head -1 | cut -d: -f1; }
 field() { d info "$1" --json 2>/dev/null | jq -r ".$2"; }
-# q, then the console process is gone (tmux's pane_dead; its "Pane is dead"
-# line is not always on the captured screen)
-quit() {
-	T send-keys -t "$1" q
-	for _ in $(seq 100); do
-		[ "$(T list-panes -t "$1" -F '#{pane_dead}')" = 1 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 expect_status 0 "a second container (CLI, stopped) for filter and sort" -- \
 	d create "$O" --net none --memory 32M
