@@ -5,9 +5,11 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sha256.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,109 @@
 #include <unistd.h>
 
 #define OVERLAY_XATTR_PREFIX "trusted.overlay."
+
+/* ------------------------------------------------------ loading libarchive
+ *
+ * libarchive is loaded with dlopen when an archive is first read or written,
+ * not linked: it pulls in libxml2, ICU, libstdc++ and seven compressors,
+ * whose dynamic linking cost every dome process ~2 ms at exec (measured:
+ * bench/README.md), though only image import/export, commit and backups use
+ * them. (systemd loads its optional libraries the same way.) Every libarchive
+ * function used here is called through `ar.`, typed from libarchive's own
+ * header, so the compiler still checks each call. The soname has been
+ * libarchive.so.13 since libarchive 3.0 (2011). */
+#define LIBARCHIVE_SONAME "libarchive.so.13"
+#if ARCHIVE_VERSION_NUMBER < 3000000
+#error "libarchive 3 (soname 13) is needed"
+#endif
+
+#define LIBARCHIVE_FUNCS(X) \
+	X(archive_entry_copy_hardlink) \
+	X(archive_entry_copy_pathname) \
+	X(archive_entry_copy_sourcepath) \
+	X(archive_entry_filetype) \
+	X(archive_entry_free) \
+	X(archive_entry_hardlink) \
+	X(archive_entry_linkify) \
+	X(archive_entry_linkresolver_free) \
+	X(archive_entry_linkresolver_new) \
+	X(archive_entry_linkresolver_set_strategy) \
+	X(archive_entry_new) \
+	X(archive_entry_pathname) \
+	X(archive_entry_set_filetype) \
+	X(archive_entry_set_mtime) \
+	X(archive_entry_set_pathname) \
+	X(archive_entry_set_perm) \
+	X(archive_entry_set_size) \
+	X(archive_entry_size) \
+	X(archive_entry_symlink) \
+	X(archive_entry_xattr_add_entry) \
+	X(archive_entry_xattr_clear) \
+	X(archive_entry_xattr_next) \
+	X(archive_entry_xattr_reset) \
+	X(archive_errno) \
+	X(archive_error_string) \
+	X(archive_format) \
+	X(archive_read_data) \
+	X(archive_read_data_block) \
+	X(archive_read_disk_entry_from_file) \
+	X(archive_read_disk_new) \
+	X(archive_read_free) \
+	X(archive_read_new) \
+	X(archive_read_next_header) \
+	X(archive_read_open_filename) \
+	X(archive_read_support_filter_all) \
+	X(archive_read_support_format_tar) \
+	X(archive_write_add_filter) \
+	X(archive_write_close) \
+	X(archive_write_data) \
+	X(archive_write_data_block) \
+	X(archive_write_disk_new) \
+	X(archive_write_disk_set_options) \
+	X(archive_write_finish_entry) \
+	X(archive_write_free) \
+	X(archive_write_header) \
+	X(archive_write_new) \
+	X(archive_write_open_fd) \
+	X(archive_write_set_format_pax_restricted)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+	LIBARCHIVE_FUNCS(X)
+#undef X
+} ar;
+static pthread_once_t ar_once = PTHREAD_ONCE_INIT;
+static bool ar_loaded;
+static char ar_error[256]; /* why loading failed */
+
+static void ar_load(void)
+{
+	void *h = dlopen(LIBARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(ar_error, sizeof ar_error, "%s", dlerror());
+		return;
+	}
+	/* dlsym returns an object pointer; POSIX guarantees the conversion
+	 * to a function pointer works. Kept loaded for the process's life. */
+#define X(f)                                                                              \
+	if (!(ar.f = (__typeof__(ar.f))dlsym(h, #f))) {                                   \
+		snprintf(ar_error, sizeof ar_error, "%s has no %s", LIBARCHIVE_SONAME, #f); \
+		return;                                                                   \
+	}
+	LIBARCHIVE_FUNCS(X)
+#undef X
+	ar_loaded = true;
+}
+
+/* Load libarchive once per process; fails with a message naming the package. */
+static int ar_ready(struct dome_error *err)
+{
+	pthread_once(&ar_once, ar_load);
+	if (!ar_loaded)
+		return dome_fail(err, ENOENT, "cannot load libarchive (Debian package libarchive13): %s",
+				 ar_error);
+	return 0;
+}
 
 int dome_sha256_file(const char *path, char out[DOME_DIGEST_LEN], struct dome_error *err)
 {
@@ -43,29 +148,31 @@ int dome_sha256_file(const char *path, char out[DOME_DIGEST_LEN], struct dome_er
 static void archive_readp(struct archive **a)
 {
 	if (*a)
-		archive_read_free(*a);
+		ar.archive_read_free(*a);
 }
 static void archive_writep(struct archive **a)
 {
 	if (*a)
-		archive_write_free(*a);
+		ar.archive_write_free(*a);
 }
 #define __cleanup_archive_read __attribute__((cleanup(archive_readp)))
 #define __cleanup_archive_write __attribute__((cleanup(archive_writep)))
 
 static struct archive *open_reader(const char *file, struct dome_error *err)
 {
-	struct archive *a = archive_read_new();
+	if (ar_ready(err) < 0)
+		return NULL;
+	struct archive *a = ar.archive_read_new();
 	if (!a) {
 		dome_fail(err, ENOMEM, "reading %s", file);
 		return NULL;
 	}
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, file, 1 << 16) != ARCHIVE_OK) {
-		dome_fail(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "cannot read %s as a tar archive: %s",
-			  file, archive_error_string(a));
-		archive_read_free(a);
+	ar.archive_read_support_filter_all(a);
+	ar.archive_read_support_format_tar(a);
+	if (ar.archive_read_open_filename(a, file, 1 << 16) != ARCHIVE_OK) {
+		dome_fail(err, ar.archive_errno(a) > 0 ? ar.archive_errno(a) : 0, "cannot read %s as a tar archive: %s",
+			  file, ar.archive_error_string(a));
+		ar.archive_read_free(a);
 		return NULL;
 	}
 	return a;
@@ -169,9 +276,9 @@ static void drop_overlay_xattrs(struct archive_entry *e, bool keep_opaque)
 	const char *name;
 	const void *value;
 	size_t size;
-	if (archive_entry_xattr_reset(e) == 0)
+	if (ar.archive_entry_xattr_reset(e) == 0)
 		return;
-	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK && n < DOME_ARRAY_SIZE(keep)) {
+	while (ar.archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK && n < DOME_ARRAY_SIZE(keep)) {
 		if (strncmp(name, OVERLAY_XATTR_PREFIX, strlen(OVERLAY_XATTR_PREFIX)) == 0 &&
 		    !(keep_opaque && strcmp(name, OVERLAY_XATTR_PREFIX "opaque") == 0))
 			continue;
@@ -182,10 +289,10 @@ static void drop_overlay_xattrs(struct archive_entry *e, bool keep_opaque)
 		keep[n].size = size;
 		n++;
 	}
-	archive_entry_xattr_clear(e);
+	ar.archive_entry_xattr_clear(e);
 	for (size_t i = 0; i < n; i++) {
 		if (keep[i].name && keep[i].value)
-			archive_entry_xattr_add_entry(e, keep[i].name, keep[i].value, keep[i].size);
+			ar.archive_entry_xattr_add_entry(e, keep[i].name, keep[i].value, keep[i].size);
 		free(keep[i].name);
 		free(keep[i].value);
 	}
@@ -195,7 +302,7 @@ static void drop_overlay_xattrs(struct archive_entry *e, bool keep_opaque)
 static int check_member(struct archive_entry *e, const struct dome_extract_opts *opts,
 			struct dome_error *err)
 {
-	const char *name = clean_member_name("path", archive_entry_pathname(e), err);
+	const char *name = clean_member_name("path", ar.archive_entry_pathname(e), err);
 	if (!name)
 		return -1;
 	if (!name[0])
@@ -203,13 +310,13 @@ static int check_member(struct archive_entry *e, const struct dome_extract_opts 
 	char clean[PATH_MAX];
 	if (strlcpy(clean, name, sizeof clean) >= sizeof clean)
 		return dome_fail(err, ENAMETOOLONG, "a member name is too long");
-	archive_entry_copy_pathname(e, clean);
+	ar.archive_entry_copy_pathname(e, clean);
 	if (check_no_symlink_on_path(clean, false, clean, err) < 0)
 		return -1;
 	struct stat st;
-	if (archive_entry_filetype(e) != AE_IFLNK && lstat(clean, &st) == 0 && S_ISLNK(st.st_mode))
+	if (ar.archive_entry_filetype(e) != AE_IFLNK && lstat(clean, &st) == 0 && S_ISLNK(st.st_mode))
 		return dome_fail(err, 0, "member '%.200s' would replace a symlink written before it", clean);
-	const char *hard = archive_entry_hardlink(e);
+	const char *hard = ar.archive_entry_hardlink(e);
 	if (hard) {
 		const char *target = clean_member_name("hard link target", hard, err);
 		if (!target)
@@ -226,10 +333,10 @@ static int check_member(struct archive_entry *e, const struct dome_extract_opts 
 					 "the archive before it", clean, t);
 		if (S_ISDIR(st.st_mode))
 			return dome_fail(err, 0, "member '%.200s' is a hard link to a directory", clean);
-		archive_entry_copy_hardlink(e, t);
+		ar.archive_entry_copy_hardlink(e, t);
 		return 1;
 	}
-	switch (archive_entry_filetype(e)) {
+	switch (ar.archive_entry_filetype(e)) {
 	case AE_IFREG:
 	case AE_IFDIR:
 	case AE_IFCHR:
@@ -237,7 +344,7 @@ static int check_member(struct archive_entry *e, const struct dome_extract_opts 
 	case AE_IFIFO:
 		break;
 	case AE_IFLNK: {
-		const char *target = archive_entry_symlink(e);
+		const char *target = ar.archive_entry_symlink(e);
 		if (!target || !target[0])
 			return dome_fail(err, 0, "symlink '%.200s' has no target", clean);
 		if (check_symlink_target(clean, target, err) < 0)
@@ -258,14 +365,14 @@ static int copy_data(struct archive *in, struct archive *out, const char *name,
 		const void *buf;
 		size_t size;
 		la_int64_t offset;
-		int r = archive_read_data_block(in, &buf, &size, &offset);
+		int r = ar.archive_read_data_block(in, &buf, &size, &offset);
 		if (r == ARCHIVE_EOF)
 			return 0;
 		if (r != ARCHIVE_OK)
-			return dome_fail(err, 0, "reading member '%.200s': %s", name, archive_error_string(in));
-		if (archive_write_data_block(out, buf, size, offset) != ARCHIVE_OK)
-			return dome_fail(err, archive_errno(out) > 0 ? archive_errno(out) : 0,
-					 "writing '%.200s': %s", name, archive_error_string(out));
+			return dome_fail(err, 0, "reading member '%.200s': %s", name, ar.archive_error_string(in));
+		if (ar.archive_write_data_block(out, buf, size, offset) != ARCHIVE_OK)
+			return dome_fail(err, ar.archive_errno(out) > 0 ? ar.archive_errno(out) : 0,
+					 "writing '%.200s': %s", name, ar.archive_error_string(out));
 	}
 }
 
@@ -274,27 +381,27 @@ static int extract_all(struct archive *in, struct archive *disk, const struct do
 {
 	struct archive_entry *e;
 	int r;
-	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
+	while ((r = ar.archive_read_next_header(in, &e)) == ARCHIVE_OK) {
 		int ok = check_member(e, opts, err);
 		if (ok < 0)
 			return -1;
 		if (ok == 0)
 			continue;
-		const char *name = archive_entry_pathname(e);
-		if (archive_write_header(disk, e) != ARCHIVE_OK)
-			return dome_fail(err, archive_errno(disk) > 0 ? archive_errno(disk) : 0,
-					 "cannot extract '%.200s': %s", name, archive_error_string(disk));
-		if (archive_entry_size(e) > 0 && copy_data(in, disk, name, err) < 0)
+		const char *name = ar.archive_entry_pathname(e);
+		if (ar.archive_write_header(disk, e) != ARCHIVE_OK)
+			return dome_fail(err, ar.archive_errno(disk) > 0 ? ar.archive_errno(disk) : 0,
+					 "cannot extract '%.200s': %s", name, ar.archive_error_string(disk));
+		if (ar.archive_entry_size(e) > 0 && copy_data(in, disk, name, err) < 0)
 			return -1;
-		if (archive_write_finish_entry(disk) != ARCHIVE_OK)
+		if (ar.archive_write_finish_entry(disk) != ARCHIVE_OK)
 			return dome_fail(err, 0, "cannot finish '%.200s': %s", name,
-					 archive_error_string(disk));
+					 ar.archive_error_string(disk));
 	}
 	if (r != ARCHIVE_EOF)
-		return dome_fail(err, 0, "the archive is damaged: %s", archive_error_string(in));
+		return dome_fail(err, 0, "the archive is damaged: %s", ar.archive_error_string(in));
 	/* Directory modes and times are set at close. */
-	if (archive_write_close(disk) != ARCHIVE_OK)
-		return dome_fail(err, 0, "finishing the extraction: %s", archive_error_string(disk));
+	if (ar.archive_write_close(disk) != ARCHIVE_OK)
+		return dome_fail(err, 0, "finishing the extraction: %s", ar.archive_error_string(disk));
 	return 0;
 }
 
@@ -307,12 +414,12 @@ int dome_archive_extract(const char *file, const char *dir, const struct dome_ex
 	__cleanup_archive_read struct archive *in = open_reader(file, err);
 	if (!in)
 		return -1;
-	__cleanup_archive_write struct archive *disk = archive_write_disk_new();
+	__cleanup_archive_write struct archive *disk = ar.archive_write_disk_new();
 	if (!disk)
 		return dome_fail(err, ENOMEM, "extracting %s", file);
 	/* No name lookup: owners stay the archive's numeric ids, never the
 	 * host's idea of what "messagebus" is. */
-	archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
+	ar.archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
 					     ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
 					     ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 					     ARCHIVE_EXTRACT_SECURE_SYMLINKS |
@@ -340,18 +447,18 @@ int dome_archive_read_first(const char *file, const char *name, size_t max, char
 	if (!in)
 		return -1;
 	struct archive_entry *e;
-	if (archive_read_next_header(in, &e) != ARCHIVE_OK || !archive_entry_pathname(e) ||
-	    strcmp(archive_entry_pathname(e), name) != 0 || archive_entry_filetype(e) != AE_IFREG)
+	if (ar.archive_read_next_header(in, &e) != ARCHIVE_OK || !ar.archive_entry_pathname(e) ||
+	    strcmp(ar.archive_entry_pathname(e), name) != 0 || ar.archive_entry_filetype(e) != AE_IFREG)
 		return dome_fail(err, 0, "%s does not begin with %s: it is not a dome backup", file, name);
-	la_int64_t size = archive_entry_size(e);
+	la_int64_t size = ar.archive_entry_size(e);
 	if (size < 0 || (uint64_t)size >= max)
 		return dome_fail(err, 0, "%s: %s is larger than %zu bytes", file, name, max);
 	__cleanup_free char *buf = malloc((size_t)size + 1);
 	if (!buf)
 		return dome_fail(err, ENOMEM, "reading %s", file);
-	la_ssize_t got = archive_read_data(in, buf, (size_t)size);
+	la_ssize_t got = ar.archive_read_data(in, buf, (size_t)size);
 	if (got != size)
-		return dome_fail(err, 0, "%s: cannot read %s: %s", file, name, archive_error_string(in));
+		return dome_fail(err, 0, "%s: cannot read %s: %s", file, name, ar.archive_error_string(in));
 	buf[size] = '\0';
 	*out = move_ptr(buf);
 	return 0;
@@ -397,11 +504,11 @@ void dome_archive_abort(struct dome_archive_writer *w)
 	if (!w)
 		return;
 	if (w->out)
-		archive_write_free(w->out);
+		ar.archive_write_free(w->out);
 	if (w->disk)
-		archive_read_free(w->disk);
+		ar.archive_read_free(w->disk);
 	if (w->links)
-		archive_entry_linkresolver_free(w->links);
+		ar.archive_entry_linkresolver_free(w->links);
 	if (w->fd >= 0)
 		close(w->fd);
 	if (w->tmp[0])
@@ -416,6 +523,8 @@ struct dome_archive_writer *dome_archive_create(const char *path, struct dome_er
 		dome_invalid(err, "'%s' should end in .tar, .tar.gz, .tgz, .tar.xz or .tar.zst", path);
 		return NULL;
 	}
+	if (ar_ready(err) < 0)
+		return NULL;
 	struct dome_archive_writer *w = calloc(1, sizeof *w);
 	if (!w) {
 		dome_fail(err, ENOMEM, "writing %s", path);
@@ -439,19 +548,19 @@ struct dome_archive_writer *dome_archive_create(const char *path, struct dome_er
 		dome_archive_abort(w);
 		return NULL;
 	}
-	w->out = archive_write_new();
-	w->disk = archive_read_disk_new();
-	w->links = archive_entry_linkresolver_new();
+	w->out = ar.archive_write_new();
+	w->disk = ar.archive_read_disk_new();
+	w->links = ar.archive_entry_linkresolver_new();
 	if (!w->out || !w->disk || !w->links) {
 		dome_archive_abort(w);
 		dome_fail(err, ENOMEM, "writing %s", path);
 		return NULL;
 	}
-	archive_write_set_format_pax_restricted(w->out);
-	archive_entry_linkresolver_set_strategy(w->links, archive_format(w->out));
-	if (archive_write_add_filter(w->out, filter) != ARCHIVE_OK ||
-	    archive_write_open_fd(w->out, w->fd) != ARCHIVE_OK) {
-		dome_fail(err, 0, "cannot write %s: %s", path, archive_error_string(w->out));
+	ar.archive_write_set_format_pax_restricted(w->out);
+	ar.archive_entry_linkresolver_set_strategy(w->links, ar.archive_format(w->out));
+	if (ar.archive_write_add_filter(w->out, filter) != ARCHIVE_OK ||
+	    ar.archive_write_open_fd(w->out, w->fd) != ARCHIVE_OK) {
+		dome_fail(err, 0, "cannot write %s: %s", path, ar.archive_error_string(w->out));
 		dome_archive_abort(w);
 		return NULL;
 	}
@@ -461,19 +570,19 @@ struct dome_archive_writer *dome_archive_create(const char *path, struct dome_er
 int dome_archive_add_data(struct dome_archive_writer *w, const char *name, const void *data,
 			  size_t len, mode_t mode, struct dome_error *err)
 {
-	struct archive_entry *e = archive_entry_new();
+	struct archive_entry *e = ar.archive_entry_new();
 	if (!e)
 		return dome_fail(err, ENOMEM, "adding %s", name);
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, mode);
-	archive_entry_set_size(e, (la_int64_t)len);
-	archive_entry_set_mtime(e, time(NULL), 0);
+	ar.archive_entry_set_pathname(e, name);
+	ar.archive_entry_set_filetype(e, AE_IFREG);
+	ar.archive_entry_set_perm(e, mode);
+	ar.archive_entry_set_size(e, (la_int64_t)len);
+	ar.archive_entry_set_mtime(e, time(NULL), 0);
 	int rc = 0;
-	if (archive_write_header(w->out, e) != ARCHIVE_OK ||
-	    archive_write_data(w->out, data, len) != (la_ssize_t)len)
-		rc = dome_fail(err, 0, "adding %s to %s: %s", name, w->path, archive_error_string(w->out));
-	archive_entry_free(e);
+	if (ar.archive_write_header(w->out, e) != ARCHIVE_OK ||
+	    ar.archive_write_data(w->out, data, len) != (la_ssize_t)len)
+		rc = dome_fail(err, 0, "adding %s to %s: %s", name, w->path, ar.archive_error_string(w->out));
+	ar.archive_entry_free(e);
 	return rc;
 }
 
@@ -483,8 +592,8 @@ static int write_file_data(struct dome_archive_writer *w, int fd, const char *sr
 	static char buf[1 << 16];
 	ssize_t n;
 	while ((n = read(fd, buf, sizeof buf)) > 0)
-		if (archive_write_data(w->out, buf, (size_t)n) != n)
-			return dome_fail(err, 0, "writing %s: %s", w->path, archive_error_string(w->out));
+		if (ar.archive_write_data(w->out, buf, (size_t)n) != n)
+			return dome_fail(err, 0, "writing %s: %s", w->path, ar.archive_error_string(w->out));
 	if (n < 0)
 		return dome_fail(err, errno, "cannot read %s", src);
 	return 0;
@@ -502,29 +611,29 @@ static int add_file(struct dome_archive_writer *w, const char *src, const char *
 		if (fd < 0)
 			return dome_fail(err, errno, "cannot open %s", src);
 	}
-	struct archive_entry *e = archive_entry_new();
+	struct archive_entry *e = ar.archive_entry_new();
 	if (!e)
 		return dome_fail(err, ENOMEM, "archiving %s", src);
-	archive_entry_copy_sourcepath(e, src);
-	archive_entry_copy_pathname(e, name);
+	ar.archive_entry_copy_sourcepath(e, src);
+	ar.archive_entry_copy_pathname(e, name);
 	int rc = 0;
-	if (archive_read_disk_entry_from_file(w->disk, e, fd, st) != ARCHIVE_OK) {
-		rc = dome_fail(err, 0, "cannot read %s: %s", src, archive_error_string(w->disk));
+	if (ar.archive_read_disk_entry_from_file(w->disk, e, fd, st) != ARCHIVE_OK) {
+		rc = dome_fail(err, 0, "cannot read %s: %s", src, ar.archive_error_string(w->disk));
 		goto out;
 	}
 	drop_overlay_xattrs(e, keep_overlay);
 	struct archive_entry *sparse = NULL;
-	archive_entry_linkify(w->links, &e, &sparse);
+	ar.archive_entry_linkify(w->links, &e, &sparse);
 	if (!e) /* deferred by the link strategy: pax never does this */
 		goto out;
-	if (archive_write_header(w->out, e) != ARCHIVE_OK) {
-		rc = dome_fail(err, 0, "cannot archive %s: %s", src, archive_error_string(w->out));
+	if (ar.archive_write_header(w->out, e) != ARCHIVE_OK) {
+		rc = dome_fail(err, 0, "cannot archive %s: %s", src, ar.archive_error_string(w->out));
 		goto out;
 	}
-	if (fd >= 0 && archive_entry_size(e) > 0)
+	if (fd >= 0 && ar.archive_entry_size(e) > 0)
 		rc = write_file_data(w, fd, src, err);
 out:
-	archive_entry_free(e);
+	ar.archive_entry_free(e);
 	return rc;
 }
 
@@ -683,15 +792,15 @@ int dome_archive_finish(struct dome_archive_writer *w, struct dome_error *err)
 	/* Entries a link strategy held back (none with pax) go out now. */
 	struct archive_entry *e = NULL, *sparse = NULL;
 	int rc = 0;
-	for (archive_entry_linkify(w->links, &e, &sparse); e && rc == 0;
-	     archive_entry_linkify(w->links, &e, &sparse)) {
-		if (archive_write_header(w->out, e) != ARCHIVE_OK)
-			rc = dome_fail(err, 0, "writing %s: %s", w->path, archive_error_string(w->out));
-		archive_entry_free(e);
+	for (ar.archive_entry_linkify(w->links, &e, &sparse); e && rc == 0;
+	     ar.archive_entry_linkify(w->links, &e, &sparse)) {
+		if (ar.archive_write_header(w->out, e) != ARCHIVE_OK)
+			rc = dome_fail(err, 0, "writing %s: %s", w->path, ar.archive_error_string(w->out));
+		ar.archive_entry_free(e);
 		e = NULL;
 	}
-	if (rc == 0 && archive_write_close(w->out) != ARCHIVE_OK)
-		rc = dome_fail(err, 0, "writing %s: %s", w->path, archive_error_string(w->out));
+	if (rc == 0 && ar.archive_write_close(w->out) != ARCHIVE_OK)
+		rc = dome_fail(err, 0, "writing %s: %s", w->path, ar.archive_error_string(w->out));
 	if (rc == 0 && fsync(w->fd) < 0)
 		rc = dome_fail(err, errno, "writing %s", w->tmp);
 	if (rc == 0 && rename(w->tmp, w->path) < 0)
