@@ -44,7 +44,7 @@ static const struct cli_verb verbs[] = {
 	  "  Starts containers with autostart=yes by autostart_order, then name, waiting\n"
 	  "  autostart_delay seconds after each; --stop stops them in the reverse order.\n"
 	  "  Failures are reported and the rest go on. Exit status 1 if any failed.\n" },
-	{ "net", verb_net, "[--json] [KEY=VALUE...]", "show or change the network settings (bridge, subnet, nameservers)", NULL },
+	{ "net", verb_net, "[--json] [KEY=VALUE...]", "show or change the network settings (bridge, subnet, nameservers, nat)", NULL },
 	{ "check", verb_check, "[--json]", "report the kernel features dome needs",
 	  "  --json    one object: layout, ok, and each feature's status and why it matters\n"
 	  "Exit status: 0 when every required feature is present, 1 otherwise.\n" },

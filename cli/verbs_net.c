@@ -1,6 +1,7 @@
 /* `dome net`: the bridge, the subnet and the addresses in use. */
 #include "cli.h"
 #include "cleanup.h"
+#include "nat.h"
 #include "net.h"
 #include "settings.h"
 
@@ -17,9 +18,55 @@ static int on_net_opt(int opt, const char *arg, void *data)
 	return EXIT_USAGE;
 }
 
+/* Whether dome's NAT table is in the kernel: "yes", "no", or why it
+ * cannot be told (libnftables missing, ...): `dome net` still shows the
+ * rest. */
+struct nat_state {
+	int present; /* 1, 0, or -1 unknown */
+	char table[32];
+	char why[256];
+};
+
+static void read_nat_state(const struct dome_config *cfg, struct nat_state *ns)
+{
+	struct dome_error err;
+	bool present;
+	dome_nat_table(cfg->bridge, ns->table);
+	ns->present = dome_nat_present(cfg->bridge, &present, &err) < 0 ? -1 : present;
+	strlcpy(ns->why, ns->present < 0 ? err.msg : "", sizeof ns->why);
+}
+
+static json_t *nat_json(const struct dome_config *cfg, const struct nat_state *ns)
+{
+	return json_pack("{s:b, s:s, s:o, s:s?}", "enabled", cfg->nat, "table", ns->table,
+			 "rule_in_kernel", ns->present < 0 ? json_null() : json_boolean(ns->present),
+			 "error", ns->present < 0 ? ns->why : NULL);
+}
+
+static void print_nat(const struct dome_config *cfg, const struct dome_subnet *sn,
+		      const struct nat_state *ns)
+{
+	char cidr[20];
+	dome_subnet_format(sn, cidr);
+	if (ns->present < 0)
+		printf("NAT:       %s (cannot tell whether its rule is in the kernel: %s)\n",
+		       cfg->nat ? "on" : "off", ns->why);
+	else if (cfg->nat && ns->present)
+		printf("NAT:       on: %s leaves the host masqueraded (nftables table ip %s)\n",
+		       cidr, ns->table);
+	else if (cfg->nat)
+		printf("NAT:       on, but table ip %s is not in the kernel now (a firewall reload?): "
+		       "it comes back at the next bridged start or `dome net nat=yes`\n", ns->table);
+	else if (ns->present)
+		printf("NAT:       off, but table ip %s is still in the kernel: `dome net nat=no` "
+		       "removes it\n", ns->table);
+	else
+		printf("NAT:       off (containers reach only the host and each other)\n");
+}
+
 static json_t *net_json(const struct dome_config *cfg, const struct dome_subnet *sn,
 			const struct dome_bridge_status *bs, const struct dome_lease *leases,
-			size_t n)
+			size_t n, const struct nat_state *ns)
 {
 	char cidr[20], gw[16], first[16], last[16];
 	dome_subnet_format(sn, cidr);
@@ -35,12 +82,12 @@ static json_t *net_json(const struct dome_config *cfg, const struct dome_subnet 
 						     leases[i].is_static, "leased_at",
 						     (json_int_t)leases[i].leased_at));
 	}
-	return json_pack("{s:s, s:{s:b, s:b, s:b, s:s}, s:s, s:s, s:s, s:s, s:I, s:b, s:o}",
+	return json_pack("{s:s, s:{s:b, s:b, s:b, s:s}, s:s, s:s, s:s, s:s, s:I, s:o, s:o}",
 			 "bridge", cfg->bridge, "bridge_status", "present", bs->present, "up",
 			 bs->up, "is_bridge", bs->is_bridge, "addresses", bs->addresses,
 			 "subnet", cidr, "gateway", gw, "first", first, "last", last,
-			 "addresses_total", (json_int_t)dome_subnet_size(sn), "nat", cfg->nat,
-			 "leases", arr);
+			 "addresses_total", (json_int_t)dome_subnet_size(sn), "nat",
+			 nat_json(cfg, ns), "leases", arr);
 }
 
 static void print_bridge(const struct dome_config *cfg, const struct dome_bridge_status *bs)
@@ -57,7 +104,7 @@ static void print_bridge(const struct dome_config *cfg, const struct dome_bridge
 
 static void print_net(const struct dome_config *cfg, const struct dome_subnet *sn,
 		      const struct dome_bridge_status *bs, const struct dome_lease *leases,
-		      size_t n)
+		      size_t n, const struct nat_state *ns)
 {
 	char cidr[20], gw[16], first[16], last[16];
 	dome_subnet_format(sn, cidr);
@@ -68,8 +115,7 @@ static void print_net(const struct dome_config *cfg, const struct dome_subnet *s
 	printf("Subnet:    %s\nGateway:   %s\n", cidr, gw);
 	printf("Range:     %s - %s (%u addresses, %zu leased)\n", first, last,
 	       dome_subnet_size(sn), n);
-	printf("NAT:       %s\n", cfg->nat ? "on: refused, outbound NAT is not implemented yet (bridged starts fail)"
-					    : "off");
+	print_nat(cfg, sn, ns);
 	if (n == 0) {
 		printf("\nNo addresses in use.\n");
 		return;
@@ -99,8 +145,10 @@ int verb_net(struct cli *cli, int argc, char **argv)
 		/* KEY=VALUE...: change the settings, live and audited. */
 		if (dome_net_configure(ctx, argv + optind, (size_t)(argc - optind), &err) < 0)
 			return cli_fail(&err);
-		printf("network updated: bridge %s, subnet %s, nameservers %s\n", ctx->cfg.bridge,
-		       ctx->cfg.subnet, ctx->cfg.nameservers[0] ? ctx->cfg.nameservers : "(the host's)");
+		printf("network updated: bridge %s, subnet %s, nameservers %s, NAT %s\n",
+		       ctx->cfg.bridge, ctx->cfg.subnet,
+		       ctx->cfg.nameservers[0] ? ctx->cfg.nameservers : "(the host's)",
+		       ctx->cfg.nat ? "on" : "off");
 		return EXIT_OK;
 	}
 	struct dome_subnet sn;
@@ -113,8 +161,10 @@ int verb_net(struct cli *cli, int argc, char **argv)
 	size_t n;
 	if (dome_net_leases(ctx, &leases, &n, &err) < 0)
 		return cli_fail(&err);
+	struct nat_state ns;
+	read_nat_state(&ctx->cfg, &ns);
 	if (json)
-		return cli_print_json(net_json(&ctx->cfg, &sn, &bs, leases, n));
-	print_net(&ctx->cfg, &sn, &bs, leases, n);
+		return cli_print_json(net_json(&ctx->cfg, &sn, &bs, leases, n, &ns));
+	print_net(&ctx->cfg, &sn, &bs, leases, n, &ns);
 	return EXIT_OK;
 }

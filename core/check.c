@@ -4,6 +4,7 @@
 #include "check.h"
 #include "cgroup.h"
 #include "cleanup.h"
+#include "nat.h"
 
 #include <string.h> /* strlcpy via libbsd-overlay */
 #include <dirent.h>
@@ -358,6 +359,24 @@ static void check_fs_and_net(struct builder *b)
 		check_module(it, "bridge", "br_dev_xmit", "net/bridge/bridge");
 }
 
+/* Outbound NAT is optional (nat = no by default), so never required. The
+ * kernel itself judges the very batch `nat = yes` installs, in nftables'
+ * check mode: sent, validated, aborted; nothing stays. */
+static void check_nat(struct builder *b)
+{
+	struct dome_check_item *it = add(b, "network", "outbound NAT (nftables)", false,
+					 "nat = yes: containers reach networks beyond the host "
+					 "through a masquerade rule");
+	struct dome_subnet sn;
+	struct dome_error err;
+	if (!it)
+		return;
+	if (dome_subnet_parse("10.77.0.0/24", &sn, &err) < 0 || dome_nat_check("dome0", &sn, &err) < 0)
+		set(it, false, "%s", err.msg);
+	else
+		set(it, true, "the kernel accepts dome's masquerade rule (checked, not applied)");
+}
+
 int dome_check_run(struct dome_check_report *rep, struct dome_error *err)
 {
 	memset(rep, 0, sizeof *rep);
@@ -365,6 +384,7 @@ int dome_check_run(struct dome_check_report *rep, struct dome_error *err)
 	check_namespaces(&b);
 	check_cgroups(&b);
 	check_fs_and_net(&b);
+	check_nat(&b);
 	if (b.oom) {
 		dome_check_free(rep);
 		return dome_fail(err, ENOMEM, "cannot build the check report");

@@ -2,6 +2,7 @@
  * per-container veth pair, and the configuration inside the container's
  * network namespace. Addresses and leases are in net_addr.c. */
 #include "net.h"
+#include "nat.h"
 #include "fsutil.h"
 #include "cleanup.h"
 
@@ -308,19 +309,19 @@ int dome_net_readdress_bridge(const char *bridge, const struct dome_subnet *from
 
 int dome_net_ensure_bridge(struct dome_ctx *ctx, struct dome_error *err)
 {
-	/* Refused rather than ignored: a user who asks for NAT and silently
-	 * gets none would debug the wrong thing. */
-	if (ctx->cfg.nat)
-		return dome_fail(err, 0, "outbound NAT (nat = yes in [network]) is not "
-				 "implemented yet; set nat = no, or masquerade %s on the host "
-				 "yourself", ctx->cfg.subnet);
 	struct dome_subnet sn;
 	if (load_subnet(ctx, &sn, err) < 0)
 		return -1;
 	__cleanup_nlsock struct nl_sock *sock = route_socket(err);
 	if (!sock)
 		return -1;
-	return ensure_bridge(sock, ctx->cfg.bridge, &sn, err);
+	if (ensure_bridge(sock, ctx->cfg.bridge, &sn, err) < 0)
+		return -1;
+	/* Installed at every bridged start, not only when the bridge is made:
+	 * a firewall reload (nft flush ruleset) may have removed it. A start
+	 * that asked for NAT and cannot have it fails rather than leave the
+	 * container without the way out the admin configured. */
+	return ctx->cfg.nat ? dome_nat_apply(ctx->cfg.bridge, &sn, err) : 0;
 }
 
 int dome_net_bridge_status(const char *bridge, struct dome_bridge_status *out,

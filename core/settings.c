@@ -2,6 +2,7 @@
 #include "audit.h"
 #include "cleanup.h"
 #include "names.h"
+#include "nat.h"
 #include "net.h"
 
 #include <errno.h>
@@ -9,7 +10,19 @@
 #include <string.h>
 
 /* The settings that may change at run time: all in [network]. */
-static const char *const runtime_keys[] = { "bridge", "subnet", "nameservers" };
+static const char *const runtime_keys[] = { "bridge", "subnet", "nameservers", "nat" };
+
+/* KEY's value in CFG as dome.conf spells it. */
+static const char *runtime_value(const struct dome_config *cfg, const char *key)
+{
+	if (strcmp(key, "bridge") == 0)
+		return cfg->bridge;
+	if (strcmp(key, "subnet") == 0)
+		return cfg->subnet;
+	if (strcmp(key, "nat") == 0)
+		return cfg->nat ? "yes" : "no";
+	return cfg->nameservers;
+}
 
 /* A key `dome net` may change, validated as dome.conf would validate it. */
 static int set_runtime_key(struct dome_config *cfg, const char *key, const char *value,
@@ -19,7 +32,7 @@ static int set_runtime_key(struct dome_config *cfg, const char *key, const char 
 		if (strcmp(key, runtime_keys[k]) == 0)
 			return dome_config_set(cfg, "network", key, value, err);
 	return dome_invalid(err, "'%s' cannot be changed here; network settings are bridge, "
-			    "subnet and nameservers", key);
+			    "subnet, nameservers and nat", key);
 }
 
 static const char SQL_LOAD[] = "SELECT section, name, value FROM settings";
@@ -53,8 +66,8 @@ int dome_settings_load(struct dome_ctx *ctx, struct dome_error *err)
 
 json_t *dome_net_settings_json(const struct dome_config *cfg)
 {
-	return json_pack("{s:s, s:s, s:s}", "bridge", cfg->bridge, "subnet", cfg->subnet,
-			 "nameservers", cfg->nameservers);
+	return json_pack("{s:s, s:s, s:s, s:b}", "bridge", cfg->bridge, "subnet", cfg->subnet,
+			 "nameservers", cfg->nameservers, "nat", cfg->nat);
 }
 
 static int lease_outside(struct dome_ctx *ctx, const struct dome_subnet *to, char *which,
@@ -116,6 +129,23 @@ static int save(struct dome_ctx *ctx, const char *name, const char *value, struc
 	return dome_store_exec_stmt(ctx->store, s, "saving a setting", err);
 }
 
+/* Make the kernel's NAT rules match TO (with subnet TSN), coming from FROM
+ * (FSN): installed for the new subnet and bridge first, the old bridge's
+ * table removed second, so NAT never lapses while it stays on. */
+static int sync_nat(const struct dome_config *from, const struct dome_subnet *fsn,
+		    const struct dome_config *to, const struct dome_subnet *tsn,
+		    struct dome_error *err)
+{
+	bool same_bridge = strcmp(from->bridge, to->bridge) == 0;
+	bool same_subnet = fsn->network == tsn->network && fsn->prefix == tsn->prefix;
+	if (to->nat && !(from->nat && same_bridge && same_subnet) &&
+	    dome_nat_apply(to->bridge, tsn, err) < 0)
+		return -1;
+	if (from->nat && (!to->nat || !same_bridge))
+		return dome_nat_remove(from->bridge, err);
+	return 0;
+}
+
 /* Rewrite every container's resolv.conf for new nameservers. */
 static int refresh_resolvers(struct dome_ctx *ctx, struct dome_error *err)
 {
@@ -154,23 +184,25 @@ int dome_net_apply_settings(struct dome_ctx *ctx, struct dome_change *ch, char *
 	if (dome_store_begin(ctx->store, err) < 0)
 		return -1;
 	for (size_t k = 0; k < DOME_ARRAY_SIZE(runtime_keys); k++) {
-		const char *v = !strcmp(runtime_keys[k], "bridge") ? want.bridge
-			      : !strcmp(runtime_keys[k], "subnet") ? want.subnet : want.nameservers;
-		const char *was = !strcmp(runtime_keys[k], "bridge") ? ctx->cfg.bridge
-				: !strcmp(runtime_keys[k], "subnet") ? ctx->cfg.subnet : ctx->cfg.nameservers;
-		if (strcmp(v, was) != 0 && save(ctx, runtime_keys[k], v, err) < 0) {
+		const char *v = runtime_value(&want, runtime_keys[k]);
+		if (strcmp(v, runtime_value(&ctx->cfg, runtime_keys[k])) != 0 &&
+		    save(ctx, runtime_keys[k], v, err) < 0) {
 			dome_store_rollback(ctx->store);
 			return -1;
 		}
 	}
-	if (strcmp(ctx->cfg.bridge, want.bridge) == 0 &&
-	    dome_net_readdress_bridge(want.bridge, &from, &to, err) < 0) {
+	bool same_bridge = strcmp(ctx->cfg.bridge, want.bridge) == 0;
+	if (same_bridge && dome_net_readdress_bridge(want.bridge, &from, &to, err) < 0) {
 		dome_store_rollback(ctx->store);
 		return -1;
 	}
-	if (dome_store_commit(ctx->store, err) < 0) {
+	if (sync_nat(&ctx->cfg, &from, &want, &to, err) < 0 ||
+	    dome_store_commit(ctx->store, err) < 0) {
 		struct dome_error ignored;
-		dome_net_readdress_bridge(want.bridge, &to, &from, &ignored);
+		dome_store_rollback(ctx->store);
+		sync_nat(&want, &to, &ctx->cfg, &from, &ignored);
+		if (same_bridge)
+			dome_net_readdress_bridge(want.bridge, &to, &from, &ignored);
 		return -1;
 	}
 	bool resolvers_changed = strcmp(ctx->cfg.nameservers, want.nameservers) != 0;

@@ -5,6 +5,7 @@
 #include "tui.h"
 #include "check.h"
 #include "format.h"
+#include "nat.h"
 #include "net.h"
 
 #include <curses.h>
@@ -129,7 +130,10 @@ static void draw_network(struct tui *t, int y)
 		snprintf(text, sizeof text, "%s: %s", cfg->subnet, err.msg);
 	}
 	label(t, y++, "Subnet", text);
-	label(t, y++, "NAT", cfg->nat ? "on" : "off");
+	char table[32];
+	dome_nat_table(cfg->bridge, table);
+	snprintf(text, sizeof text, "on: the subnet is masqueraded (nftables table ip %s)", table);
+	label(t, y++, "NAT", cfg->nat ? text : "off (containers reach the host and each other)");
 	label(t, y++, "Nameservers", cfg->nameservers[0] ? cfg->nameservers
 							  : "the host's resolv.conf");
 	y++;

@@ -4,6 +4,10 @@
 # the cgroup layout the kernel really has (read here with stat -f).
 . "${DOME_SRCDIR:-.}/tests/lib.sh"
 
+# The nftables ruleset before dome check: its NAT line is the kernel judging
+# dome's masquerade batch in check mode, which must leave nothing behind.
+am_root=$([ "$(id -u)" = 0 ] && echo yes)
+[ "$am_root" ] && nft list ruleset > "$TEST_ROOT/ruleset.before" 2>&1
 "$DOME" check >"$TEST_ROOT/out" 2>"$TEST_ROOT/err"; text_status=$?
 "$DOME" check --json >"$TEST_ROOT/json" 2>"$TEST_ROOT/err"; json_status=$?
 [ "$text_status" = "$json_status" ] && ok "text and --json exit alike" \
@@ -51,6 +55,24 @@ done
 # Every feature the kernel has on this machine is reported as such.
 [ -e /proc/self/ns/net ] && expect_grep "$TEST_ROOT/out" "^  network namespace  *ok" "netns ok"
 grep -qw overlay /proc/filesystems && expect_grep "$TEST_ROOT/out" "^  overlayfs  *ok" "overlay ok"
+
+# Outbound NAT: optional, so never required; as root on this kernel (it has
+# nf_tables) the check passes and leaves the ruleset as it was.
+[ "$(feature "outbound NAT (nftables)" required)" = false ] && ok "outbound NAT is optional" \
+	|| not_ok "outbound NAT is optional"
+if [ "$am_root" ]; then
+	expect_grep "$TEST_ROOT/out" "^  outbound NAT (nftables)  *ok  *the kernel accepts dome's masquerade rule (checked, not applied)" \
+		"the kernel accepts the NAT rule"
+	nft list ruleset > "$TEST_ROOT/ruleset.after" 2>&1
+	if cmp -s "$TEST_ROOT/ruleset.before" "$TEST_ROOT/ruleset.after"; then
+		ok "checking NAT changed no nftables rule"
+	else
+		not_ok "checking NAT changed no nftables rule"
+		diff "$TEST_ROOT/ruleset.before" "$TEST_ROOT/ruleset.after" | sed 's/^/#   /'
+	fi
+	grep -q "table ip dome-" "$TEST_ROOT/ruleset.after" && not_ok "no dome table in the kernel" \
+		|| ok "no dome table in the kernel"
+fi
 
 expect_status 2 "check takes no arguments" -- "$DOME" check extra
 expect_status 0 "check --help" -- "$DOME" check --help

@@ -27,7 +27,25 @@ else
 fi
 
 expect_status 2 "an unknown network setting is refused" -- "$DOME" --root "$R" --config "$C" net colour=blue
-expect_grep "$TEST_ROOT/err" "bridge, subnet and nameservers" "the refusal lists the settings"
+expect_grep "$TEST_ROOT/err" "bridge, subnet, nameservers and nat" "the refusal lists the settings"
+# NAT: off by default and nothing of dome's in the kernel; a bad value and a
+# read-only session change nothing (no test switches NAT on).
+"$DOME" --root "$R" --config "$C" net --json > "$TEST_ROOT/net.json" 2>&1
+if jq -e --arg t "dome-$BR" '.nat == {"enabled": false, "table": $t, "rule_in_kernel": false, "error": null}' \
+	"$TEST_ROOT/net.json" >/dev/null; then
+	ok "JSON: NAT off, its table named, not in the kernel"
+else
+	not_ok "JSON: NAT off, its table named, not in the kernel"; sed 's/^/#   /' "$TEST_ROOT/net.json"
+fi
+expect_status 2 "nat=maybe is refused" -- "$DOME" --root "$R" --config "$C" net nat=maybe
+expect_grep "$TEST_ROOT/err" "'maybe' is not yes or no" "the refusal says what nat takes"
+expect_status 1 "a read-only session cannot turn NAT on" -- "$DOME" --root "$R" --config "$C" --readonly net nat=yes
+expect_grep "$TEST_ROOT/err" "read-only" "the refusal says read-only"
+expect_status 0 "net after the refusals" -- "$DOME" --root "$R" --config "$C" net
+expect_grep "$TEST_ROOT/out" "^NAT: *off" "NAT is still off"
+expect_status 0 "history after the refusals" -- "$DOME" --root "$R" --config "$C" history --json
+[ "$(jq '[.[] | select(.action == "net-set")] | length' "$TEST_ROOT/out")" = 0 ] \
+	&& ok "no network change was recorded" || not_ok "no network change was recorded"
 expect_status 2 "a bad subnet is refused" -- "$DOME" --root "$R" --config "$C" net subnet=10.1.0.1/24
 expect_status 2 "a hostile value is refused" -- "$DOME" --root "$R" --config "$C" net 'nameservers=1.1.1.1;reboot' 
 expect_status 2 "unknown option is bad usage" -- "$DOME" --root "$R" --config "$C" net --bogus

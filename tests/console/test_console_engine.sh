@@ -174,6 +174,7 @@ check "i shows the images: busybox, its arch, 1 container" wait_for main "^busyb
 T send-keys -t main N
 check "N shows the network settings (bridge)" wait_for main "Bridge  *dome0"
 check "N shows the subnet and its gateway" wait_for main "Subnet .*gateway"
+check "N shows NAT off" wait_for main "NAT .*off (containers reach the host and each other)"
 check "N lists the leases (none: every container is --net none)" wait_for main "No leases"
 T send-keys -t main K
 check "K shows the kernel check" wait_for main "every required feature is there"
