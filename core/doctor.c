@@ -6,6 +6,7 @@
 #include "cleanup.h"
 #include "container.h"
 #include "fsutil.h"
+#include "nat.h"
 #include "net.h"
 #include "proc.h"
 #include "runtime.h"
@@ -322,6 +323,55 @@ static int scan_veths(struct scan *s, struct dome_error *err)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ nat */
+
+static int repair_nat(struct scan *s, const struct dome_doctor_item *it, const void *data,
+		      struct dome_error *err)
+{
+	(void)it;
+	(void)data;
+	const struct dome_config *cfg = &s->ctx->cfg;
+	if (!cfg->nat)
+		return dome_nat_remove(cfg->bridge, err);
+	struct dome_subnet sn;
+	if (dome_subnet_parse(cfg->subnet, &sn, err) < 0)
+		return -1;
+	return dome_nat_apply(cfg->bridge, &sn, err);
+}
+
+static bool bridged_running(const struct scan *s)
+{
+	for (size_t i = 0; i < s->nrows; i++)
+		if (strcmp(s->rows[i].net_mode, "bridge") == 0 && is_running(&s->rows[i]))
+			return true;
+	return false;
+}
+
+/* dome's table for this bridge against `nat`: left behind after NAT was
+ * turned off in dome.conf (nothing ran `dome net nat=no`), or missing while
+ * bridged containers run with NAT on (a firewall reload flushed it). A host
+ * where nftables cannot be asked (no libnftables) has nothing to repair. */
+static int scan_nat(struct scan *s, struct dome_error *err)
+{
+	(void)err;
+	const struct dome_config *cfg = &s->ctx->cfg;
+	struct dome_error ignored;
+	bool present;
+	if (dome_nat_present(cfg->bridge, &present, &ignored) < 0)
+		return 0;
+	char table[32], what[64];
+	dome_nat_table(cfg->bridge, table);
+	if (!cfg->nat && present) {
+		snprintf(what, sizeof what, "table ip %s (nat = no)", table);
+		return found(s, "nat", table, what, NULL, repair_nat, NULL, err);
+	}
+	if (cfg->nat && !present && bridged_running(s)) {
+		snprintf(what, sizeof what, "table ip %s missing (nat = yes)", table);
+		return found(s, "nat", table, what, NULL, repair_nat, NULL, err);
+	}
+	return 0;
+}
+
 /* --------------------------------------------------------------- leases */
 
 static int repair_lease(struct scan *s, const struct dome_doctor_item *it, const void *data,
@@ -539,8 +589,8 @@ int dome_doctor(struct dome_ctx *ctx, bool dry_run, struct dome_doctor_item **it
 	if (dome_inv_list(ctx->store, &s.rows, &s.nrows, err) < 0)
 		return -1;
 	int (*const steps[])(struct scan *, struct dome_error *) = {
-		scan_running, scan_mounts, scan_cgroups, scan_veths, scan_leases, scan_dirs,
-		scan_rows, scan_tempdirs,
+		scan_running, scan_mounts, scan_cgroups, scan_veths, scan_nat, scan_leases,
+		scan_dirs, scan_rows, scan_tempdirs,
 	};
 	int rc = 0;
 	for (size_t i = 0; i < DOME_ARRAY_SIZE(steps) && rc == 0; i++)

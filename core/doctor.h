@@ -14,6 +14,8 @@
  *   row      a stopped container whose directory is gone (a destroy killed
  *            after removing the files): the row goes too
  *   tempdir  <root>/images/.NAME.PID (an image being built) whose PID is gone
+ *   nat      nftables table ip dome-BRIDGE while nat = no (removed), or
+ *            missing while nat = yes and bridged containers run (installed)
  *   limits   a running container whose cgroup limits differ from the stored
  *            ones (a `set` killed between the two): the stored ones are
  *            written again
@@ -44,7 +46,7 @@ enum dome_doctor_outcome {
 };
 
 struct dome_doctor_item {
-	char kind[16];         /* cgroup mount veth lease dir row tempdir limits monitor */
+	char kind[16];         /* cgroup mount veth nat lease dir row tempdir limits monitor */
 	char name[64];         /* container, image or interface */
 	char what[PATH_MAX];   /* the path, interface or address concerned */
 	enum dome_doctor_outcome outcome;

@@ -22,6 +22,7 @@ cleanup() {
 		d destroy --force "$c" >/dev/null 2>&1
 	done
 	ip link del "$BR" 2>/dev/null
+	nft delete table ip "dome-$BR" 2>/dev/null
 	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
 		[ -d "$h$DOME_CGROUP_PREFIX" ] && find "$h$DOME_CGROUP_PREFIX" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
@@ -131,4 +132,17 @@ if nft list tables ip > "$TEST_ROOT/tables" 2>&1; then
 else
 	not_ok "nft list tables (nftables is in scripts/packages)"; sed 's/^/#   /' "$TEST_ROOT/tables"
 fi
+# A table of dome's left behind while nat = no (as after nat = yes was taken
+# out of dome.conf by hand): doctor finds it and removes it. The test makes
+# the table itself, empty, under its own bridge's name.
+has_table() { nft list tables ip 2>/dev/null | grep -q "table ip dome-$BR\$"; }
+nft add table ip "dome-$BR"
+expect_status 0 "doctor --dry-run with a leftover NAT table" -- d doctor --dry-run
+expect_grep "$TEST_ROOT/out" "would repair *nat *dome-$BR *table ip dome-$BR (nat = no)" "doctor finds the leftover NAT table"
+has_table && ok "a dry run leaves it" || not_ok "a dry run leaves it"
+expect_status 0 "doctor repairs" -- d doctor
+expect_grep "$TEST_ROOT/out" "repaired *nat *dome-$BR" "doctor says it removed the table"
+has_table && not_ok "the leftover NAT table is gone" || ok "the leftover NAT table is gone"
+[ "$(d history --json | jq --arg t "dome-$BR" '[.[] | select(.action == "doctor" and .target == $t)] | length')" = 1 ] \
+	&& ok "the removal is in the history" || not_ok "the removal is in the history"
 finish
