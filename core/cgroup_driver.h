@@ -68,6 +68,11 @@ struct dome_cgroup_driver {
 };
 
 extern const struct dome_cgroup_driver dome_cgroup_v1_driver; /* v1 and hybrid */
+
+/* The device allowlist (core/cgroup_devices.c): the v1 devices controller's
+ * rules in DIR, or an eBPF device program attached to the cgroup2 DIR. */
+int dome_cg_v1_restrict_devices(const char *dir, struct dome_error *err);
+int dome_cg_v2_restrict_devices(const char *dir, struct dome_error *err);
 extern const struct dome_cgroup_driver dome_cgroup_v2_driver;
 
 /* ---- conversions (unit-tested in tests/unit/test_cgroup_conv.c) ---- */

@@ -87,35 +87,6 @@ static void unmake_pair(const char *dir, const bool made[2])
 		rmdir(prefix_dir); /* fails harmlessly if another container moved in */
 }
 
-/* The devices a container may use: the standard nodes dome puts in its
- * /dev, its console and ptys; everything else (disks, memory, kernel
- * interfaces) is denied even to root inside. Written deny-all first, then
- * the allowlist, so there is never a moment with more allowed. On v2 the
- * equivalent is an eBPF program of type BPF_PROG_TYPE_CGROUP_DEVICE, which
- * dome does not load yet: there, the reduced capability set (no mknod,
- * no sys_rawio) and the tmpfs /dev are the protection. */
-static const char *const device_allowlist[] = {
-	"c 1:3 rwm",   /* null */
-	"c 1:5 rwm",   /* zero */
-	"c 1:7 rwm",   /* full */
-	"c 1:8 rwm",   /* random */
-	"c 1:9 rwm",   /* urandom */
-	"c 5:0 rwm",   /* tty */
-	"c 5:1 rwm",   /* console */
-	"c 5:2 rwm",   /* ptmx */
-	"c 136:* rwm", /* pts, including the console pty bound on /dev/console */
-};
-
-static int restrict_devices(const char *dir, struct dome_error *err)
-{
-	if (dome_cg_write(dir, "devices.deny", "a", err) < 0)
-		return -1;
-	for (size_t i = 0; i < DOME_ARRAY_SIZE(device_allowlist); i++)
-		if (dome_cg_write(dir, "devices.allow", device_allowlist[i], err) < 0)
-			return -1;
-	return 0;
-}
-
 static int v1_create(struct dome_cgroup *cg, bool adopt, struct dome_error *err)
 {
 	bool made[CG_NCTRL + 1][2] = { { false } };
@@ -127,7 +98,7 @@ static int v1_create(struct dome_cgroup *cg, bool adopt, struct dome_error *err)
 	if (cg->unified[0] && make_pair(cg->unified, false, adopt, made[i], err) < 0)
 		goto undo;
 	const char *devices = dir_of(cg, CG_DEVICES);
-	if (devices && restrict_devices(devices, err) < 0) {
+	if (devices && dome_cg_v1_restrict_devices(devices, err) < 0) {
 		i = cg->nhier; /* undo everything, unified included */
 		goto undo;
 	}

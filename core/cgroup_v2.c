@@ -73,6 +73,12 @@ static int v2_create(struct dome_cgroup *cg, bool adopt, struct dome_error *err)
 		dome_error_hint(err, "a leftover of an earlier run? 'dome doctor' finds them");
 		return -1;
 	}
+	/* Before any process joins: init never runs with every device open. */
+	if (dome_cg_v2_restrict_devices(cg->unified, err) < 0) {
+		if (made)
+			rmdir(cg->unified);
+		goto undo_prefix;
+	}
 	return 0;
 undo_prefix:
 	if (made_prefix)

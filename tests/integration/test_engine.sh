@@ -88,6 +88,18 @@ if [ -f "/sys/fs/cgroup/devices/$DOME_CGROUP_PREFIX/$C1/devices.list" ]; then
 fi
 d exec "$C1" -- mknod /tmp/disk b 8 0 2>/dev/null && not_ok "cannot make device nodes" || ok "cannot make device nodes"
 [ "$(d exec "$C1" -- sh -c 'head -c 8 /dev/urandom | wc -c')" = 8 ] && ok "standard devices work" || not_ok "standard devices work"
+# The device allowlist (v1 devices controller, v2 eBPF program): nodes the
+# test puts in the container's /dev from the host (the container cannot
+# mknod) open only when allowed. /dev/net/tun (10:200) opens for root
+# anywhere else; here it must be refused by the cgroup (EPERM, not ENODEV
+# or success).
+mknod "/proc/$pid/root/dev/dm-tun" c 10 200 && mknod "/proc/$pid/root/dev/dm-zero" c 1 5 \
+	&& ok "the test puts two nodes in the container's /dev" || not_ok "the test puts two nodes in the container's /dev"
+out=$(d exec "$C1" -- head -c 1 /dev/dm-tun 2>&1)
+case "$out" in *"Operation not permitted"*) ok "a device off the allowlist is refused to root inside";;
+	*) not_ok "a device off the allowlist is refused to root inside (got: $out)";; esac
+[ "$(d exec "$C1" -- sh -c 'head -c 4 /dev/dm-zero | wc -c')" = 4 ] \
+	&& ok "an allowed device works under another name" || not_ok "an allowed device works under another name"
 
 # Memory limit: an allocation past it is OOM-killed, and reported.
 [ "$(cg_file memory memory.limit_in_bytes memory.max)" = 67108864 ] && ok "memory limit in the cgroup" || not_ok "memory limit in the cgroup"
