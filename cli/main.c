@@ -49,7 +49,7 @@ static const struct cli_verb verbs[] = {
 	  "  --json    one object: layout, ok, and each feature's status and why it matters\n"
 	  "Exit status: 0 when every required feature is present, 1 otherwise.\n" },
 	{ "history", verb_history, "[NAME] [--since TIME] [--until TIME] [--actor USER] [--action A] "
-	  "[--failed] [--limit N] [--before ID] [--json] | verify [--json]",
+	  "[--failed] [--limit N] [--before ID] [--json] | verify [--head HASH] [--json]",
 	  "show the audit history, newest first; 'verify' checks its hash chain",
 	  "  NAME, --target NAME   changes to this container or image\n"
 	  "  --since/--until TIME  2026-11-24, \"2026-11-24 10:00[:00]\", 2026-11-24T10:00,\n"

@@ -86,12 +86,12 @@ static int64_t num(json_t *row, const char *key)
 /* ---- dome history ---- */
 
 struct history_args {
-	const char *since, *until, *actor, *action, *target, *limit, *before;
+	const char *since, *until, *actor, *action, *target, *limit, *before, *head;
 	bool failed, json;
 };
 
 enum { OPT_SINCE = 1, OPT_UNTIL, OPT_ACTOR, OPT_ACTION, OPT_TARGET, OPT_FAILED, OPT_LIMIT,
-       OPT_BEFORE, OPT_JSON, OPT_FORMAT };
+       OPT_BEFORE, OPT_JSON, OPT_FORMAT, OPT_HEAD };
 
 static int on_history_opt(int opt, const char *arg, void *data)
 {
@@ -106,6 +106,7 @@ static int on_history_opt(int opt, const char *arg, void *data)
 	case OPT_LIMIT: a->limit = arg; return 0;
 	case OPT_BEFORE: a->before = arg; return 0;
 	case OPT_JSON: a->json = true; return 0;
+	case OPT_HEAD: a->head = arg; return 0;
 	default: return EXIT_USAGE;
 	}
 }
@@ -276,11 +277,27 @@ static void print_history(json_t *rows, const struct dome_history_filter *f, boo
 	}
 }
 
+/* --head HASH: a head kept elsewhere earlier must still be in the chain. */
+static int check_kept_head(struct dome_ctx *ctx, const char *hash, int64_t *bad, char *why,
+			   size_t whylen, struct dome_error *err)
+{
+	int64_t seq;
+	if (dome_audit_find_hash(ctx, hash, &seq, err) < 0)
+		return -1;
+	if (seq == 0) {
+		*bad = -1;
+		snprintf(why, whylen, "no record has the hash %.12s... given with --head: the history "
+			 "was rewritten or cut before that record", hash);
+	}
+	return 0;
+}
+
 static int history_verify(struct cli *cli, int argc, char **argv)
 {
 	struct history_args a = { 0 };
 	int status;
 	static const struct option verify_opts[] = { { "json", no_argument, NULL, OPT_JSON },
+						     { "head", required_argument, NULL, OPT_HEAD },
 						     { 0 } };
 	if (cli_parse(cli, argc, argv, "", verify_opts, on_history_opt, &a, &status))
 		return status;
@@ -290,23 +307,35 @@ static int history_verify(struct cli *cli, int argc, char **argv)
 	struct dome_ctx *ctx = cli_ctx(cli, &err);
 	if (!ctx)
 		return cli_fail(&err);
-	int64_t checked = 0, bad = 0;
-	char why[512] = "";
-	if (dome_audit_verify(ctx, &checked, &bad, why, sizeof why, &err) < 0)
+	int64_t checked = 0, bad = 0, head_seq;
+	char why[512] = "", head[65];
+	if (dome_audit_verify(ctx, &checked, &bad, why, sizeof why, &err) < 0 ||
+	    (!bad && a.head && check_kept_head(ctx, a.head, &bad, why, sizeof why, &err) < 0) ||
+	    dome_audit_head(ctx, &head_seq, head, &err) < 0)
 		return cli_fail(&err);
 	if (a.json) {
-		int rc = cli_print_json(json_pack("{s:I, s:b, s:o, s:o}", "records", (json_int_t)checked,
-						  "intact", bad == 0,
-						  "bad_id", bad ? json_integer(bad) : json_null(),
-						  "why", bad ? json_string(why) : json_null()));
+		int rc = cli_print_json(json_pack(
+			"{s:I, s:b, s:o, s:o, s:{s:I, s:s}}", "records", (json_int_t)checked,
+			"intact", bad == 0, "bad_id", bad > 0 ? json_integer(bad) : json_null(),
+			"why", bad ? json_string(why) : json_null(), "head", "position",
+			(json_int_t)head_seq, "hash", head));
 		return rc != EXIT_OK ? rc : bad ? EXIT_FAILED : EXIT_OK;
 	}
-	if (bad) {
+	if (bad > 0) {
 		fprintf(stderr, "dome: history verification failed at record %" PRId64 ": %s "
 			"(%" PRId64 " records read)\n", bad, why, checked);
 		return EXIT_FAILED;
 	}
+	if (bad < 0) {
+		fprintf(stderr, "dome: history verification failed: %s (%" PRId64 " records read)\n",
+			why, checked);
+		return EXIT_FAILED;
+	}
 	printf("history verified: %" PRId64 " records, chain intact\n", checked);
+	if (head_seq)
+		printf("head: position %" PRId64 ", hash %s\n(kept off this host, it lets "
+		       "`dome history verify --head HASH` prove later that nothing up to it changed)\n",
+		       head_seq, head);
 	return EXIT_OK;
 }
 

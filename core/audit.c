@@ -1,9 +1,11 @@
 #include "audit.h"
 #include "cleanup.h"
+#include "fsutil.h"
 #include "proc.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,11 +210,37 @@ static const char SQL_COMPLETE[] =
 static const char SQL_ROW_FOR_HASH[] = "SELECT " HASHED_COLUMNS " FROM changes WHERE id = ?1";
 static const char SQL_SET_HASH[] = "UPDATE changes SET hash = ?2 WHERE id = ?1";
 
+/* A record's place in the chain: its position and its hash. */
+struct chain_pos {
+	int64_t seq;
+	char hash[65];
+};
+
+/* The chain's head, kept outside the database too: <root>/history.head
+ * holds "SEQ HASH" of the newest record, rewritten after every commit. A
+ * rewrite of the database alone (the newest records deleted with sqlite3,
+ * say) leaves the chain internally sound, but not reaching this head.
+ * Written after the commit, so it may lag the chain by the record of a
+ * crashed process (verify accepts a head behind the chain, never ahead),
+ * and best effort: a failed write loses nothing the chain does not have.
+ * Replaced with rename, so a reader never sees half a line. */
+static void write_head(const struct dome_ctx *ctx, const struct chain_pos *pos)
+{
+	char path[PATH_MAX], tmp[PATH_MAX], line[96];
+	struct dome_error ignored;
+	if (dome_path(ctx, path, sizeof path, "history.head") < 0 ||
+	    dome_path(ctx, tmp, sizeof tmp, ".history.head.%d", (int)getpid()) < 0)
+		return;
+	int n = snprintf(line, sizeof line, "%" PRId64 " %s\n", pos->seq, pos->hash);
+	if (dome_write_file(tmp, line, (size_t)n, 0644, &ignored) < 0 || rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
 /* Complete a pending record and append it to the chain, inside the caller's
  * write transaction (so the tail read and the append are atomic). */
 static int chain_record(struct dome_store *st, int64_t id, const char *result,
 			const char *error, const char *before, const char *after,
-			struct dome_error *err)
+			struct chain_pos *pos, struct dome_error *err)
 {
 	sqlite3_stmt *s = dome_store_stmt(st, SQL_TAIL, err);
 	if (!s)
@@ -258,21 +286,30 @@ static int chain_record(struct dome_store *st, int64_t id, const char *result,
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
-	return dome_store_exec_stmt(st, s, "sealing the change record", err);
+	if (dome_store_exec_stmt(st, s, "sealing the change record", err) < 0)
+		return -1;
+	pos->seq = seq;
+	memcpy(pos->hash, hash, sizeof hash);
+	return 0;
 }
 
-/* Complete and chain a record in its own write transaction. */
-static int complete_record(struct dome_store *st, int64_t id, const char *result,
+/* Complete and chain a record in its own write transaction, then move the
+ * head file to it. */
+static int complete_record(struct dome_ctx *ctx, int64_t id, const char *result,
 			   const char *error, const char *before, const char *after,
 			   struct dome_error *err)
 {
-	if (dome_store_begin(st, err) < 0)
+	struct chain_pos pos;
+	if (dome_store_begin(ctx->store, err) < 0)
 		return -1;
-	if (chain_record(st, id, result, error, before, after, err) < 0) {
-		dome_store_rollback(st);
+	if (chain_record(ctx->store, id, result, error, before, after, &pos, err) < 0) {
+		dome_store_rollback(ctx->store);
 		return -1;
 	}
-	return dome_store_commit(st, err);
+	if (dome_store_commit(ctx->store, err) < 0)
+		return -1;
+	write_head(ctx, &pos);
+	return 0;
 }
 
 static char *dump_or_null(json_t *j)
@@ -311,7 +348,7 @@ int dome_mutate(struct dome_ctx *ctx, struct dome_change *ch, dome_apply_fn appl
 	before = dump_or_null(ch->before);
 	after = dump_or_null(ch->after);
 	struct dome_error rec_err;
-	if (complete_record(ctx->store, ch->id, rc == 0 ? "ok" : "failed",
+	if (complete_record(ctx, ch->id, rc == 0 ? "ok" : "failed",
 			    rc == 0 ? NULL : op_err.msg, before, after, &rec_err) < 0) {
 		/* The operation happened (or failed) but its record could not be
 		 * completed: say both, and the next start marks it interrupted. */
@@ -350,7 +387,8 @@ int dome_audit_record_in_tx(struct dome_ctx *ctx, struct dome_change *ch, const 
 	after = dump_or_null(ch->after);
 	if (insert_intent(ctx, ch, err) < 0)
 		goto out;
-	rc = chain_record(ctx->store, ch->id, result, error, before, after, err);
+	struct chain_pos pos; /* the head file catches up at the next change */
+	rc = chain_record(ctx->store, ch->id, result, error, before, after, &pos, err);
 out:
 	change_release(ch);
 	return rc;
@@ -374,7 +412,7 @@ int dome_audit_close_interrupted(struct dome_ctx *ctx, struct dome_error *err)
 	}
 	sqlite3_reset(s);
 	for (size_t i = 0; i < ndead; i++) {
-		if (complete_record(ctx->store, dead[i], "interrupted",
+		if (complete_record(ctx, dead[i], "interrupted",
 				    "the process making this change ended before it finished", NULL,
 				    NULL, err) < 0)
 			return -1;
@@ -592,6 +630,85 @@ static int walk_chain(sqlite3_stmt *s, struct verify_pool *p, int nworkers, stru
 	return rc;
 }
 
+static const char SQL_HASH_AT[] = "SELECT id, hash FROM changes WHERE seq = ?1";
+static const char SQL_SEQ_OF[] = "SELECT seq FROM changes WHERE hash = ?1 AND seq IS NOT NULL";
+
+int dome_audit_head(struct dome_ctx *ctx, int64_t *seq, char hash[65], struct dome_error *err)
+{
+	sqlite3_stmt *s = dome_store_stmt(ctx->store, SQL_TAIL, err);
+	if (!s)
+		return -1;
+	*seq = 0;
+	hash[0] = '\0';
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *h = sqlite3_column_text(s, 1);
+		*seq = sqlite3_column_int64(s, 0);
+		snprintf(hash, 65, "%s", h ? (const char *)h : "");
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return dome_store_fail(ctx->store, err, "reading the history's head");
+	return 0;
+}
+
+int dome_audit_find_hash(struct dome_ctx *ctx, const char *hash, int64_t *seq,
+			 struct dome_error *err)
+{
+	if (strlen(hash) != 64 || strspn(hash, "0123456789abcdef") != 64)
+		return dome_invalid(err, "'%.80s' is not a record hash (64 hex digits, as "
+				    "`dome history verify` prints)", hash);
+	sqlite3_stmt *s = dome_store_stmt(ctx->store, SQL_SEQ_OF, err);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	*seq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return dome_store_fail(ctx->store, err, "looking for a record's hash");
+	return 0;
+}
+
+/* The chain held; does it still reach the head file's record? */
+static int check_head(struct dome_ctx *ctx, int64_t tail, int64_t *bad_id, char *why,
+		      size_t whylen, struct dome_error *err)
+{
+	char path[PATH_MAX], line[128], hash[65];
+	int64_t seq;
+	if (dome_path(ctx, path, sizeof path, "history.head") < 0 ||
+	    dome_read_small(path, line, sizeof line) < 0)
+		return 0; /* none yet (no change made since it was introduced) */
+	if (sscanf(line, "%" SCNd64 " %64[0-9a-f]", &seq, hash) != 2 || strlen(hash) != 64) {
+		*bad_id = -1;
+		snprintf(why, whylen, "%s is not \"POSITION HASH\": it was edited", path);
+		return 0;
+	}
+	if (seq > tail) {
+		*bad_id = -1;
+		snprintf(why, whylen, "the chain ends at position %" PRId64 " but %s records "
+			 "position %" PRId64 " (hash %.12s...) as written: the newest %" PRId64
+			 " record%s removed", tail, path, seq, hash, seq - tail,
+			 seq - tail == 1 ? " was" : "s were");
+		return 0;
+	}
+	sqlite3_stmt *s = dome_store_stmt(ctx->store, SQL_HASH_AT, err);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, seq);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const char *have = (const char *)sqlite3_column_text(s, 1);
+		if (!have || strcmp(have, hash) != 0) {
+			*bad_id = sqlite3_column_int64(s, 0);
+			snprintf(why, whylen, "record %" PRId64 " at position %" PRId64 " is not the "
+				 "one %s saw written there: the chain was rewritten from it on",
+				 *bad_id, seq, path);
+		}
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
 static int verify_workers(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -650,6 +767,8 @@ int dome_audit_verify(struct dome_ctx *ctx, int64_t *checked, int64_t *bad_id, c
 		*bad_id = w.link_id;
 		*checked = w.link_pos + 1;
 		snprintf(why, whylen, "%s", w.why);
+	} else {
+		return check_head(ctx, w.n, bad_id, why, whylen, err);
 	}
 	return 0;
 }

@@ -55,10 +55,22 @@ int dome_audit_record_in_tx(struct dome_ctx *ctx, struct dome_change *ch, const 
 /* Complete, as 'interrupted', every pending record whose process is gone. */
 int dome_audit_close_interrupted(struct dome_ctx *ctx, struct dome_error *err);
 
-/* Walk the hash chain. Returns 0 and *bad_id = 0 when it holds; 0 and the id
- * of the first record that does not match otherwise (with why in `why`). */
+/* Walk the hash chain, then check that it reaches the head recorded in
+ * <root>/history.head at every change (so removing the newest records is
+ * seen too). Returns 0 and *bad_id = 0 when it holds; 0 and the id of the
+ * first record that does not match otherwise, or -1 when records are
+ * missing from the end (with why in `why`). */
 int dome_audit_verify(struct dome_ctx *ctx, int64_t *checked, int64_t *bad_id, char *why,
 		      size_t whylen, struct dome_error *err);
+
+/* The chain's newest record: its position and hash (0 and "" when empty).
+ * Kept off the host, the hash later proves with dome_audit_find_hash that
+ * nothing up to it was changed, even by someone who rewrote the head file. */
+int dome_audit_head(struct dome_ctx *ctx, int64_t *seq, char hash[65], struct dome_error *err);
+
+/* The position of the chained record with HASH, 0 when there is none. */
+int dome_audit_find_hash(struct dome_ctx *ctx, const char *hash, int64_t *seq,
+			 struct dome_error *err);
 
 struct dome_history_filter {
 	const char *target;

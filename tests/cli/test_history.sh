@@ -142,12 +142,38 @@ expect_status 0 "read-only report" -- "$DOME" --readonly --root "$R" report --si
 # The hash chain: intact, then edited behind dome's back.
 expect_status 0 "history verify" -- "$DOME" --root "$R" history verify
 expect_grep "$TEST_ROOT/out" "^history verified: 5 records, chain intact$" "verify counts the records"
+expect_grep "$TEST_ROOT/out" "^head: position 5, hash [0-9a-f]\{64\}$" "verify shows the head to keep elsewhere"
 expect_status 0 "read-only verify" -- "$DOME" --readonly --root "$R" history verify
+expect_status 0 "verify --json" -- "$DOME" --root "$R" history verify --json
+jq_true '.intact and .head.position == 5 and (.head.hash | length) == 64' "verify --json has the head"
+kept=$(jq -r .head.hash "$TEST_ROOT/out")
+expect_status 0 "verify --head with the head kept" -- "$DOME" --root "$R" history verify --head "$kept"
+expect_status 1 "verify --head with a hash the chain never had" -- "$DOME" --root "$R" history verify --head "$(printf '0%.0s' $(seq 64))"
+expect_grep "$TEST_ROOT/err" "no record has the hash 000000000000... given with --head" "it says the head is not in the chain"
+expect_status 2 "verify --head refuses what is not a hash" -- "$DOME" --root "$R" history verify --head 'x; drop'
 victim=$(sqlite3 "$DB" "SELECT id FROM changes WHERE action = 'stop'")
+was=$(sqlite3 "$DB" "SELECT quote(reason) FROM changes WHERE id = $victim")
 sqlite3 "$DB" "UPDATE changes SET reason = 'routine' WHERE id = $victim"
 expect_status 1 "verify fails after an edit" -- "$DOME" --root "$R" history verify
 expect_grep "$TEST_ROOT/err" "record $victim" "verify names the edited record"
 expect_grep "$TEST_ROOT/err" "does not match its hash" "verify says why"
 expect_status 1 "verify --json fails too" -- "$DOME" --root "$R" history verify --json
 jq_true ".intact == false and .bad_id == $victim" "verify --json names the record"
+sqlite3 "$DB" "UPDATE changes SET reason = $was WHERE id = $victim"
+expect_status 0 "the edit undone, the chain verifies again" -- "$DOME" --root "$R" history verify
+
+# The newest record deleted with sqlite3: the chain left is sound, but no
+# longer reaches the head dome wrote to history.head at that change.
+sqlite3 "$DB" "DELETE FROM changes WHERE seq = (SELECT max(seq) FROM changes)"
+expect_status 1 "verify fails once the newest record is deleted" -- "$DOME" --root "$R" history verify
+expect_grep "$TEST_ROOT/err" "the chain ends at position 4 but .*history.head records position 5 .*the newest 1 record was removed" \
+	"verify says the newest record was removed"
+expect_status 1 "verify --json fails too" -- "$DOME" --root "$R" history verify --json
+jq_true '.intact == false and .bad_id == null and (.why | test("removed"))' "verify --json says why"
+# Whoever can also rewrite history.head defeats that check, not a head kept
+# off the host.
+printf '4 %s\n' "$(sqlite3 "$DB" "SELECT hash FROM changes WHERE seq = 4")" > "$R/history.head"
+expect_status 0 "with history.head rewritten too, the local check passes" -- "$DOME" --root "$R" history verify
+expect_status 1 "but the head kept elsewhere is missing" -- "$DOME" --root "$R" history verify --head "$kept"
+expect_grep "$TEST_ROOT/err" "rewritten or cut before that record" "verify --head says the history was cut"
 finish
