@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* The settings that may change at run time: all in [network]. */
-static const char *const runtime_keys[] = { "bridge", "subnet", "nameservers", "nat" };
+const char *const dome_net_setting_names[] = { "bridge", "subnet", "nameservers", "nat", NULL };
 
 /* KEY's value in CFG as dome.conf spells it. */
 static const char *runtime_value(const struct dome_config *cfg, const char *key)
@@ -24,15 +24,30 @@ static const char *runtime_value(const struct dome_config *cfg, const char *key)
 	return cfg->nameservers;
 }
 
+const char *dome_net_setting_value(const struct dome_config *cfg, const char *key)
+{
+	for (size_t k = 0; dome_net_setting_names[k]; k++)
+		if (strcmp(key, dome_net_setting_names[k]) == 0)
+			return runtime_value(cfg, key);
+	return NULL;
+}
+
 /* A key `dome net` may change, validated as dome.conf would validate it. */
 static int set_runtime_key(struct dome_config *cfg, const char *key, const char *value,
 			   struct dome_error *err)
 {
-	for (size_t k = 0; k < DOME_ARRAY_SIZE(runtime_keys); k++)
-		if (strcmp(key, runtime_keys[k]) == 0)
+	for (size_t k = 0; dome_net_setting_names[k]; k++)
+		if (strcmp(key, dome_net_setting_names[k]) == 0)
 			return dome_config_set(cfg, "network", key, value, err);
 	return dome_invalid(err, "'%s' cannot be changed here; network settings are bridge, "
 			    "subnet, nameservers and nat", key);
+}
+
+int dome_net_check_setting(const struct dome_config *cfg, const char *key, const char *value,
+			   struct dome_error *err)
+{
+	struct dome_config scratch = *cfg;
+	return set_runtime_key(&scratch, key, value, err);
 }
 
 static const char SQL_LOAD[] = "SELECT section, name, value FROM settings";
@@ -183,10 +198,10 @@ int dome_net_apply_settings(struct dome_ctx *ctx, struct dome_change *ch, char *
 	 * its new address, the stored values go back. */
 	if (dome_store_begin(ctx->store, err) < 0)
 		return -1;
-	for (size_t k = 0; k < DOME_ARRAY_SIZE(runtime_keys); k++) {
-		const char *v = runtime_value(&want, runtime_keys[k]);
-		if (strcmp(v, runtime_value(&ctx->cfg, runtime_keys[k])) != 0 &&
-		    save(ctx, runtime_keys[k], v, err) < 0) {
+	for (size_t k = 0; dome_net_setting_names[k]; k++) {
+		const char *v = runtime_value(&want, dome_net_setting_names[k]);
+		if (strcmp(v, runtime_value(&ctx->cfg, dome_net_setting_names[k])) != 0 &&
+		    save(ctx, dome_net_setting_names[k], v, err) < 0) {
 			dome_store_rollback(ctx->store);
 			return -1;
 		}

@@ -24,6 +24,20 @@ json_t *dome_net_settings_json(const struct dome_config *cfg);
 int dome_net_configure(struct dome_ctx *ctx, char *const *assignments, size_t n,
 		       struct dome_error *err);
 
+/* The settings dome_net_configure takes, NULL-terminated: bridge, subnet,
+ * nameservers, nat. */
+extern const char *const dome_net_setting_names[];
+
+/* KEY's value now, as dome.conf spells it (nat: "yes"/"no"); NULL for a
+ * key that is not a network setting. */
+const char *dome_net_setting_value(const struct dome_config *cfg, const char *key);
+
+/* Is VALUE acceptable for KEY (as dome.conf would judge it)? Changes
+ * nothing: for checking as it is typed. Whether it fits what runs now is
+ * only known when it is applied. */
+int dome_net_check_setting(const struct dome_config *cfg, const char *key, const char *value,
+			   struct dome_error *err);
+
 /* The work of dome_net_configure inside a caller's dome_mutate (rollback). */
 struct dome_change;
 int dome_net_apply_settings(struct dome_ctx *ctx, struct dome_change *ch, char *const *assignments,

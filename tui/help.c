@@ -48,6 +48,8 @@ static const char *const extra[] = {
 	"  Backups (B): Enter or r restores the selected backup under a name you",
 	"    give; o lists another directory (default <state root>/backups); F5",
 	"    refreshes",
+	"  Network (N): e changes a setting (bridge, subnet, nameservers, nat),",
+	"    checked as you type and applied live, as `dome net KEY=VALUE` does",
 	"With require_reason = yes every change asks for a reason (kept in the history).",
 	"",
 	"CPU% is the share of ONE core: 100% = one core busy; 2 cores busy = 200%.",

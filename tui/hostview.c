@@ -1,12 +1,13 @@
 /* Host views, one at a time over the table: images and backups (their own
  * files), network settings (the bridge as the kernel has it, the subnet and
- * the leases), the kernel check, and the global history. Each is read from core while it is on screen;
+ * the leases; e changes a setting), the kernel check, and the global history. Each is read from core while it is on screen;
  * the kernel check once when it is opened (r runs it again). */
 #include "tui.h"
 #include "check.h"
 #include "format.h"
 #include "nat.h"
 #include "net.h"
+#include "settings.h"
 
 #include <curses.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ static const char *const titles[] = {
 /* What each view adds to the keys line. */
 static const char *const view_keys[] = {
 	[HOST_IMAGES] = "  d remove  x export",
+	[HOST_NETWORK] = "  e change a setting",
 	[HOST_HISTORY] = "  u roll back the selected change",
 	[HOST_BACKUPS] = "  Enter/r restore  o directory  F5 refresh",
 };
@@ -163,6 +165,70 @@ static void draw_network(struct tui *t, int y)
 	free(leases);
 }
 
+/* ---- changing a network setting (e in the Network view) ---- */
+
+static int validate_setting_name(const char *text, char *why, size_t whylen, void *arg)
+{
+	const struct tui *t = arg;
+	if (!*text || dome_net_setting_value(&t->ctx->cfg, text))
+		return 0;
+	snprintf(why, whylen, "'%s' is not a network setting: bridge, subnet, nameservers or nat",
+		 text);
+	return -1;
+}
+
+struct setting_check {
+	const struct tui *t;
+	const char *key;
+};
+
+static int validate_setting_value(const char *text, char *why, size_t whylen, void *arg)
+{
+	const struct setting_check *c = arg;
+	struct dome_error err = { 0 };
+	if (dome_net_check_setting(&c->t->ctx->cfg, c->key, text, &err) == 0)
+		return 0;
+	snprintf(why, whylen, "%s", err.msg);
+	return -1;
+}
+
+/* Which setting, its new value (starting from the current one), the reason
+ * if the host wants one; then one audited change, applied live. */
+static void edit_network(struct tui *t)
+{
+	if (tui_refuse_if_readonly(t, "change the network settings"))
+		return;
+	char key[16] = "";
+	if (!tui_dialog_input(t, "Network", "Setting to change (bridge, subnet, nameservers, nat):",
+			      key, sizeof key, validate_setting_name, t) || !key[0]) {
+		tui_status(t, false, "cancelled: the network settings are unchanged");
+		return;
+	}
+	char value[256], prompt[320], what[320], kv[300];
+	strlcpy(value, dome_net_setting_value(&t->ctx->cfg, key), sizeof value);
+	snprintf(prompt, sizeof prompt, "New %s (now %s):", key, value[0] ? value : "empty");
+	struct setting_check c = { t, key };
+	if (!tui_dialog_input(t, "Network", prompt, value, sizeof value, validate_setting_value,
+			      &c)) {
+		tui_status(t, false, "cancelled: the network settings are unchanged");
+		return;
+	}
+	snprintf(what, sizeof what, "%s=%s on the network", key, value);
+	if (!tui_ask_reason(t, what))
+		return;
+	snprintf(kv, sizeof kv, "%s=%s", key, value);
+	char *kvs[] = { kv };
+	struct dome_error err = { 0 };
+	tui_progress(t, "changing the network's %s...", key);
+	if (dome_net_configure(t->ctx, kvs, 1, &err) < 0) {
+		tui_status(t, true, "%s", err.msg);
+		return;
+	}
+	tui_status(t, false, "network updated: %s is now %s (applied live, in the history)", key,
+		   dome_net_setting_value(&t->ctx->cfg, key));
+	tui_refresh_data(t);
+}
+
 static void draw_check(struct tui *t, int y)
 {
 	if (!check_loaded) {
@@ -244,6 +310,11 @@ bool tui_host_key(struct tui *t, int ch)
 		if (t->host_view != HOST_HISTORY)
 			return false;
 		tui_history_rollback(t);
+		return true;
+	case 'e':
+		if (t->host_view != HOST_NETWORK)
+			return false;
+		edit_network(t);
 		return true;
 	case 'j': case KEY_DOWN: t->view_scroll++; return true;
 	case 'k': case KEY_UP: if (t->view_scroll) t->view_scroll--; return true;

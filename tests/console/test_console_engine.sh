@@ -223,6 +223,37 @@ check "reason: the CLI history has it too" test "$(d history "$O" --json | jq -r
 T send-keys -t rs Escape
 check "reason: q quits" quit rs
 
+# ---- network settings changed from the console (N, e) ----
+# On a bridge name that does not exist (DOME_BRIDGE): the subnet change is
+# stored and would readdress only that bridge; no interface is touched.
+NSUB="10.251.$(($$ % 250)).0/24"
+S=nw
+start nw 120 40 TERM=xterm-256color LANG=C.UTF-8 DOME_BRIDGE="dmce$$" --
+check "network: the console runs" wait_for nw "^$O "
+T send-keys -t nw N
+check "network: N shows the view's keys" wait_for nw "e change a setting"
+T send-keys -t nw e
+check "network: e asks which setting" wait_for nw "Setting to change (bridge, subnet, nameservers, nat)"
+T send-keys -t nw colour
+check "network: an unknown setting is refused as it is typed" wait_for nw "'colour' is not a network setting"
+T send-keys -t nw C-u subnet Enter
+check "network: it asks for the subnet, showing the current one" wait_for nw "New subnet (now 10.77.0.0/24)"
+T send-keys -t nw C-u "10.1.0.1/24"
+check "network: a bad subnet is refused as it is typed" wait_for nw "10.1.0.1/24. has host bits set"
+T send-keys -t nw C-u "$NSUB" Enter
+check "network: the status line reports the change" wait_for nw "network updated: subnet is now $NSUB (applied live"
+check "network: the view shows the new subnet" wait_for nw "Subnet .*$NSUB (gateway"
+check "network: the engine has it" test "$(d net --json | jq -r .subnet)" = "$NSUB"
+check "network: the change is in the history" test "$(d history --json | jq -r '.[0] | .action + " " + .target')" = "net-set network"
+T send-keys -t nw e
+T send-keys -t nw nameservers Enter
+check "network: it asks for the name servers" wait_for nw "New nameservers (now empty)"
+T send-keys -t nw Escape
+check "network: cancelling changes nothing" wait_for nw "cancelled: the network settings are unchanged"
+T send-keys -t nw Escape
+check "network: Esc, then q quits" quit nw
+expect_status 0 "the subnet back to the default" -- d net subnet=10.77.0.0/24
+
 # ---- a resize while a dialog is open ----
 S=main
 start main 120 40 TERM=xterm-256color LANG=C.UTF-8 --
@@ -262,6 +293,10 @@ T send-keys -t ro H
 check "read-only: H shows the history" wait_for ro " start  *$O  *ok "
 T send-keys -t ro u
 check "read-only refuses a rollback" wait_for ro "read-only: cannot roll back a change"
+T send-keys -t ro N
+check "read-only: N shows the network" wait_for ro "NAT .*off"
+T send-keys -t ro e
+check "read-only refuses a network change" wait_for ro "read-only: cannot change the network settings"
 T send-keys -t ro Escape
 check "read-only: q quits" quit ro
 
