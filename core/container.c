@@ -47,18 +47,12 @@ static int load_locked(struct dome_ctx *ctx, const char *name, struct dome_conta
 		return -1;
 	if (dome_inv_get(ctx->store, name, c, err) < 0)
 		return -1;
-	/* A recorded run whose init is gone is reconciled before acting: by
-	 * its monitor if that still runs (it knows the exit status), else
-	 * here. */
+	/* A recorded run whose init is gone is recorded stopped before acting,
+	 * here under the lock, with the exit status its monitor publishes. */
 	if ((strcmp(c->state, "running") == 0 || strcmp(c->state, "frozen") == 0 ||
 	     strcmp(c->state, "stopping") == 0 || strcmp(c->state, "starting") == 0) &&
-	    !dome_runtime_alive(c)) {
-		if (dome_runtime_wait_monitor(c, 5000) && dome_inv_get(ctx->store, name, c, err) < 0)
-			return -1;
-		if (strcmp(c->state, "stopped") != 0 && !dome_runtime_alive(c) &&
-		    dome_runtime_cleanup(ctx, c, -1, err) < 0)
-			return -1;
-	}
+	    !dome_runtime_alive(c) && dome_runtime_settle(ctx, c, err) < 0)
+		return -1;
 	if (ch)
 		ch->before = dome_container_json(c);
 	return 0;

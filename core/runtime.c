@@ -46,10 +46,13 @@ struct clone3_args {
 
 /* ------------------------------------------------------------------ locks */
 
-static int lock_container(struct dome_ctx *ctx, const char *name, int tries, struct dome_error *err)
+/* The lock file of container `name` under the runtime dir `rundir`. The
+ * monitor takes it before it has a context, so this needs none. */
+static int lock_container_in(const char *rundir, const char *name, int wait_ms,
+			     struct dome_error *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
-	if (dome_pathf(dir, sizeof dir, "%s/locks", ctx->cfg.runtime_dir) < 0 ||
+	if (dome_pathf(dir, sizeof dir, "%s/locks", rundir) < 0 ||
 	    dome_pathf(path, sizeof path, "%s/%s", dir, name) < 0)
 		return dome_fail(err, ENAMETOOLONG, "runtime directory path");
 	if (dome_mkdir_p(dir, 0700, err) < 0)
@@ -58,30 +61,40 @@ static int lock_container(struct dome_ctx *ctx, const char *name, int tries, str
 	if (fd < 0)
 		return dome_fail(err, errno, "cannot open the lock %s", path);
 	/* Wait a bounded time: another dome working on the same container
-	 * finishes in seconds; a stuck one should not hang this one forever. */
-	for (int i = 0; i < tries; i++) {
+	 * finishes in seconds; a stuck one should not hang this one forever.
+	 * Look again soon, then back off: most holders (a monitor checking
+	 * a row) are done in a millisecond. */
+	int waited = 0;
+	for (int step = 1;; step = step < 100 ? step * 2 : 100) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return fd;
 		if (errno != EWOULDBLOCK) {
 			close(fd);
 			return dome_fail(err, errno, "cannot lock container '%s'", name);
 		}
-		if (i + 1 < tries)
-			usleep(100 * 1000);
+		if (waited >= wait_ms)
+			break;
+		usleep((useconds_t)step * 1000);
+		waited += step;
 	}
 	close(fd);
 	return dome_fail(err, EWOULDBLOCK, "container '%s' is busy: another dome is changing it; "
 			 "retry when it is done", name);
 }
 
+static int lock_container(struct dome_ctx *ctx, const char *name, int wait_ms, struct dome_error *err)
+{
+	return lock_container_in(ctx->cfg.runtime_dir, name, wait_ms, err);
+}
+
 int dome_lock_container(struct dome_ctx *ctx, const char *name, struct dome_error *err)
 {
-	return lock_container(ctx, name, 300, err);
+	return lock_container(ctx, name, 30000, err);
 }
 
 int dome_trylock_container(struct dome_ctx *ctx, const char *name, struct dome_error *err)
 {
-	return lock_container(ctx, name, 1, err);
+	return lock_container(ctx, name, 0, err);
 }
 
 void dome_unlock_container(int fd)
@@ -173,6 +186,119 @@ static ssize_t read_full(int fd, void *buf, size_t len)
 		got += (size_t)n;
 	}
 	return (ssize_t)got;
+}
+
+/* ------------------------------------------- recording a run's end, once
+ *
+ * When a run ends, one process must record it (dome_runtime_cleanup: cgroup
+ * removed, row stopped with init's exit status, events) and only one. Only
+ * the monitor, init's parent, can learn the exit status (wait). Any dome
+ * holding the container's lock may do the recording; the order is:
+ *   1. The monitor reaps init and at once publishes the status in
+ *      <runtime_dir>/exit/NAME ("PID START STATUS", renamed into place),
+ *      before anything slow (opening the store).
+ *   2. A dome holding the lock that finds init dead (a stop that killed it,
+ *      or any verb: dome_runtime_settle) waits for that file, or for the
+ *      monitor to be gone (status unknown), and records the end itself
+ *      with the status. dome_runtime_cleanup removes the file last.
+ *   3. Meanwhile the monitor tries the lock without waiting. While the
+ *      lock is held it waits for the file to go (that holder recorded the
+ *      end: the monitor exits, touching nothing) or for the lock to come
+ *      free. With the lock, it records the end itself (init exited or
+ *      crashed with no dome around), unless the file went meanwhile.
+ * Whoever records does it under the lock, and only while the row still names
+ * this run (pid and start time): after the first recording it names none, so
+ * there is no second. The stopping dome thus never waits for the monitor to
+ * open the store and clean up (what made a kill stop slow), only for the
+ * status, which the monitor writes within a fraction of a millisecond. */
+
+static int exit_file(const char *rundir, const char *name, char *out, size_t len)
+{
+	return dome_pathf(out, len, "%s/exit/%s", rundir, name);
+}
+
+/* The monitor's step 1. Not synced: the runtime dir is tmpfs (/run/dome), and
+ * after a crash the run is settled by reconcile anyway. */
+static void publish_exit(const char *rundir, const char *name, pid_t pid, int64_t start, int status)
+{
+	char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX], line[64];
+	struct dome_error ignored;
+	if (dome_pathf(dir, sizeof dir, "%s/exit", rundir) < 0 ||
+	    exit_file(rundir, name, path, sizeof path) < 0 ||
+	    dome_pathf(tmp, sizeof tmp, "%s.tmp", path) < 0 || dome_mkdir_p(dir, 0700, &ignored) < 0)
+		return;
+	int n = snprintf(line, sizeof line, "%d %lld %d\n", (int)pid, (long long)start, status);
+	__cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0 && write_all(fd, line, (size_t)n) == 0)
+		rename(tmp, path);
+}
+
+/* The status published for the run (pid, start): 1 when there is one. */
+static int read_exit(const char *rundir, const char *name, pid_t pid, int64_t start, int *status)
+{
+	char path[PATH_MAX], line[64];
+	int p, st;
+	long long s;
+	if (exit_file(rundir, name, path, sizeof path) < 0 || dome_read_small(path, line, sizeof line) <= 0 ||
+	    sscanf(line, "%d %lld %d", &p, &s, &st) != 3 || p != pid || s != start)
+		return 0;
+	*status = st;
+	return 1;
+}
+
+/* Step 2: init's exit status, once its monitor published it; -1 (unknown)
+ * when the monitor is gone without publishing or after timeout_ms. The
+ * monitor publishes within a fraction of a millisecond of init's death, so
+ * look again after 50 us and back off. (Not inotify: closing a watch waits
+ * for an SRCU grace period, 10-20 ms here.) */
+static int await_exit_status(struct dome_ctx *ctx, const struct dome_container *c, int timeout_ms)
+{
+	const char *rundir = ctx->cfg.runtime_dir;
+	__cleanup_close int mon = c->monitor_pid > 0
+		? pidfd_open_checked((pid_t)c->monitor_pid, c->monitor_start) : -1;
+	int64_t deadline = dome_now_ms() + timeout_ms;
+	int status = -1;
+	for (useconds_t step = 50;; step = step < 5000 ? step * 2 : 5000) {
+		if (read_exit(rundir, c->name, (pid_t)c->pid, c->pid_start, &status))
+			return status;
+		if (mon < 0 || dome_now_ms() > deadline)
+			return -1;
+		if (wait_pidfd(mon, 0)) {
+			/* gone: it published before leaving, or never will */
+			close(mon);
+			mon = -1;
+			continue;
+		}
+		usleep(step);
+	}
+}
+
+int dome_runtime_settle(struct dome_ctx *ctx, struct dome_container *c, struct dome_error *err)
+{
+	int status = await_exit_status(ctx, c, 10000);
+	/* A monitor of an older dome records the end itself without the
+	 * lock: the row may be settled already. */
+	struct dome_container now;
+	int found = dome_inv_find(ctx->store, c->name, &now, err);
+	if (found < 0)
+		return -1;
+	if (found == 1 && (now.pid != c->pid || now.pid_start != c->pid_start)) {
+		*c = now;
+		return 0;
+	}
+	__cleanup_close int mon = c->monitor_pid > 0
+		? pidfd_open_checked((pid_t)c->monitor_pid, c->monitor_start) : -1;
+	if (dome_runtime_cleanup(ctx, c, status, err) < 0)
+		return -1;
+	/* The monitor, which published the status, leaves once the file is
+	 * gone (step 3); SIGUSR1 (blocked in it, see dome_monitor_main) wakes
+	 * it to look at once. Wait for it, so that nothing of the run is left
+	 * when this returns. A monitor of an older dome never published and
+	 * would die of SIGUSR1: it is not signalled. */
+	if (mon >= 0 && status >= 0 &&
+	    syscall(SYS_pidfd_send_signal, mon, SIGUSR1, NULL, 0) == 0)
+		wait_pidfd(mon, 1000);
+	return 0;
 }
 
 /* ------------------------------------------------ the container's init (C) */
@@ -417,7 +543,7 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 
 struct monitor_args {
 	const char *exe;
-	const char *root, *prefix, *bridge, *name;
+	const char *root, *prefix, *bridge, *name, *rundir;
 	char log_max[32];
 	int pty_master;
 	int cloned_fd;          /* SYNC_CLONED: write end */
@@ -488,7 +614,8 @@ static __attribute__((noreturn)) void monitor_fork_main(struct monitor_args *m)
 	char pid_s[16];
 	snprintf(pid_s, sizeof pid_s, "%d", (int)c);
 	char *const argv[] = { "dome-monitor", "__monitor", (char *)m->root, (char *)m->prefix,
-			       (char *)m->bridge, (char *)m->name, pid_s, m->log_max, NULL };
+			       (char *)m->bridge, (char *)m->name, pid_s, m->log_max,
+			       (char *)m->rundir, NULL };
 	execv(m->exe, argv);
 	_exit(1);
 }
@@ -635,7 +762,8 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	}
 	struct monitor_args m = {
 		.exe = exe, .root = ctx->cfg.root, .prefix = ctx->cfg.cgroup_prefix,
-		.bridge = ctx->cfg.bridge, .name = c->name, .pty_master = pty,
+		.bridge = ctx->cfg.bridge, .name = c->name, .rundir = ctx->cfg.runtime_dir,
+		.pty_master = pty,
 		.cloned_fd = cloned[1], .cgroup_fd = cgroup_fd, .new_netns = strcmp(c->net_mode, "host") != 0,
 		.child = { .name = c->name, .lower = img.path, .upper = upper, .work = work,
 			   .rootfs = rootfs, .console = slave, .names_dir = names,
@@ -803,6 +931,13 @@ int dome_runtime_cleanup(struct dome_ctx *ctx, struct dome_container *c, int wai
 	if (dome_inv_update_runtime(ctx->store, c, err) < 0)
 		return -1;
 	record_exit_events(ctx, c, wait_status, requested, c->oom_kills - oom_before);
+	/* The end is recorded: the published status is used up, and its
+	 * monitor, waiting for this, leaves (see "recording a run's end"). A
+	 * new run starts only after this one is recorded, so the file is this
+	 * run's or a stale one. */
+	char exit_path[PATH_MAX];
+	if (exit_file(ctx->cfg.runtime_dir, c->name, exit_path, sizeof exit_path) == 0)
+		unlink(exit_path);
 	/* Siblings forget this container's address. */
 	return bridged ? dome_names_refresh(ctx, NULL, err) : 0;
 }
@@ -842,8 +977,6 @@ int dome_runtime_stop(struct dome_ctx *ctx, struct dome_container *c, int timeou
 		timeout_s = (int)ctx->cfg.stop_timeout;
 
 	__cleanup_close int init_fd = pidfd_open_checked((pid_t)c->pid, c->pid_start);
-	__cleanup_close int mon_fd = c->monitor_pid
-		? pidfd_open_checked((pid_t)c->monitor_pid, c->monitor_start) : -1;
 	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c->name, err);
 	if (init_fd >= 0) {
 		snprintf(c->state, sizeof c->state, "stopping");
@@ -871,17 +1004,9 @@ int dome_runtime_stop(struct dome_ctx *ctx, struct dome_container *c, int timeou
 	}
 	dome_cgroup_free(cg);
 	dome_fault_point("stop.before-cleanup");
-	/* The monitor records the exit and cleans up; give it a moment. */
-	if (mon_fd >= 0 && wait_pidfd(mon_fd, 10000)) {
-		struct dome_container now;
-		if (dome_inv_find(ctx->store, c->name, &now, err) == 1 &&
-		    strcmp(now.state, "stopped") == 0) {
-			*c = now;
-			return 0;
-		}
-	}
-	/* No monitor (killed, or gone): clean up here. */
-	return dome_runtime_cleanup(ctx, c, -1, err);
+	/* Init is dead: record the end here, with the status its monitor
+	 * publishes, rather than wait for the monitor to do it. */
+	return dome_runtime_settle(ctx, c, err);
 }
 
 /* --------------------------------------------------- the monitor program */
@@ -911,17 +1036,61 @@ static void log_write(int *fd, const char *path, const char *data, size_t len, o
 		*size += (off_t)len;
 }
 
+/* Steps 1 and 3 of "recording a run's end", in the monitor. */
+static void monitor_record_end(const char *root, const char *rundir, const char *name, pid_t init,
+			       int64_t start, int status)
+{
+	publish_exit(rundir, name, init, start, status);
+	struct dome_error err;
+	int lock = -1, st;
+	sigset_t usr1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	/* The lock holder records the end (the file goes, and it sends
+	 * SIGUSR1) or lets go of the lock. Look again at once on SIGUSR1,
+	 * else after 1, 2, 4 ... 100 ms: a lock coming free says nothing. */
+	for (int waited = 0, step = 1; waited < 10000; waited += step, step = step < 100 ? step * 2 : 100) {
+		if (!read_exit(rundir, name, init, start, &st))
+			return; /* recorded by the holder */
+		if ((lock = lock_container_in(rundir, name, 0, &err)) >= 0)
+			break;
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)step * 1000000L };
+		sigtimedwait(&usr1, NULL, &ts);
+	}
+	/* No lock after 10 s: a holder busy with something else for that long
+	 * (a backup); record unlocked rather than never, as the row check
+	 * below still guards against the common case. */
+	if (read_exit(rundir, name, init, start, &st)) {
+		struct dome_open_opts o = { .root = root };
+		struct dome_ctx *ctx = dome_open(&o, &err);
+		struct dome_container c;
+		if (ctx && dome_inv_find(ctx->store, name, &c, &err) == 1 && c.pid == init &&
+		    c.pid_start == start)
+			dome_runtime_cleanup(ctx, &c, status, &err);
+		dome_close(ctx);
+	}
+	dome_unlock_container(lock);
+}
+
 int dome_monitor_main(int argc, char **argv)
 {
-	/* argv: __monitor ROOT PREFIX BRIDGE NAME INIT_PID LOG_MAX */
-	if (argc != 7)
+	/* argv: __monitor ROOT PREFIX BRIDGE NAME INIT_PID LOG_MAX RUNDIR */
+	if (argc != 8)
 		_exit(2);
-	const char *root = argv[1], *name = argv[4];
+	const char *root = argv[1], *name = argv[4], *rundir = argv[7];
 	pid_t init = (pid_t)atoi(argv[5]);
+	int64_t init_start = -1;
+	dome_proc_start_time(init, &init_start); /* init is our child: still there */
 	off_t max = (off_t)strtoll(argv[6], NULL, 10);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
+	/* SIGUSR1 means "the end of the run is recorded" (monitor_record_end);
+	 * blocked from the start, so it is never fatal and never lost. */
+	sigset_t usr1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
 
 	char path[PATH_MAX];
 	dome_pathf(path, sizeof path, "%s/containers/%s/console.log", root, name);
@@ -957,20 +1126,10 @@ int dome_monitor_main(int argc, char **argv)
 	for (ssize_t n; (n = read(3, buf, sizeof buf)) > 0;)
 		log_write(&log, path, buf, (size_t)n, &size, max);
 
-	/* Record the exit and remove what the run made. */
+	/* Record the exit and remove what the run made, unless the dome
+	 * holding the lock does (see "recording a run's end"). */
 	setenv("DOME_CGROUP_PREFIX", argv[2], 1);
 	setenv("DOME_BRIDGE", argv[3], 1);
-	struct dome_open_opts o = { .root = root };
-	struct dome_error err;
-	struct dome_ctx *ctx = dome_open(&o, &err);
-	if (ctx) {
-		/* No container lock here: a stopping dome holds it while it
-		 * waits for this very cleanup. Only if the inventory still says
-		 * this run: a stop may have finished the bookkeeping already. */
-		struct dome_container c;
-		if (dome_inv_find(ctx->store, name, &c, &err) == 1 && c.pid == init)
-			dome_runtime_cleanup(ctx, &c, status, &err);
-		dome_close(ctx);
-	}
+	monitor_record_end(root, rundir, name, init, init_start, status);
 	_exit(0);
 }

@@ -32,6 +32,12 @@ int dome_runtime_stop(struct dome_ctx *ctx, struct dome_container *c, int timeou
 int dome_runtime_cleanup(struct dome_ctx *ctx, struct dome_container *c, int wait_status,
 			 struct dome_error *err);
 
+/* Record the end of the run in `c`, whose init is dead (caller holds the
+ * lock): waits for its monitor to publish init's exit status (or to be
+ * gone), then dome_runtime_cleanup with it, unless the row no longer names
+ * this run; *c is then the row. See "recording a run's end" in runtime.c. */
+int dome_runtime_settle(struct dome_ctx *ctx, struct dome_container *c, struct dome_error *err);
+
 /* True when the inventory's pid for `c` is the live init it started. */
 bool dome_runtime_alive(const struct dome_container *c);
 

@@ -55,6 +55,55 @@ kill -9 "$(json_get "$C" pid)"
 wait_state "$C" stopped && [ "$(json_get "$C" exit_signal)" = 9 ] && ok "killed init: stopped by signal 9" || { not_ok "killed init: stopped by signal 9"; d info "$C" --json; }
 expect_no_leaks "$C" "init killed"
 
+# --- who records a run's end: exactly once, with init's status (the monitor
+# publishes the status; the dome holding the container's lock records it)
+# The end events of the newest run of $C: kind and detail, one per line.
+ends_since() { # EVENT_ID
+	sqlite3 "$DOME_ROOT/dome.db" "SELECT kind || ' ' || detail FROM events WHERE container = '$C' AND id > $1 AND kind IN ('stopped', 'exited', 'crashed') ORDER BY id"
+}
+last_event() { sqlite3 "$DOME_ROOT/dome.db" "SELECT coalesce(max(id), 0) FROM events"; }
+# a kill stop records the stop itself, with SIGKILL, once; the monitor leaves
+expect_status 0 "start" -- d start "$C"
+ev=$(last_event); mon=$(json_get "$C" monitor_pid)
+expect_status 0 "stop --kill" -- d stop "$C" --kill
+[ "$(ends_since "$ev")" = 'stopped {"signal":9}' ] && ok "kill stop: one stopped event, signal 9" || { not_ok "kill stop: one stopped event, signal 9"; ends_since "$ev"; }
+[ "$(json_get "$C" exit_signal)" = 9 ] && ok "kill stop: exit_signal 9 in the row" || not_ok "kill stop: exit_signal 9 in the row"
+alive "$mon" && not_ok "kill stop: the monitor is gone when stop returns" || ok "kill stop: the monitor is gone when stop returns"
+[ -z "$(ls "$DOME_ROOT/run/exit" 2>/dev/null)" ] && ok "kill stop: no published status left" || not_ok "kill stop: no published status left ($(ls "$DOME_ROOT/run/exit"))"
+expect_no_leaks "$C" "kill stop"
+# init dies while another dome holds the lock: the monitor publishes and
+# waits; the holder's next verb (here a stop finding init dead) records it
+expect_status 0 "start" -- d start "$C"
+ev=$(last_event); pid=$(json_get "$C" pid); mon=$(json_get "$C" monitor_pid)
+exec 8>"$DOME_ROOT/run/locks/$C"; flock 8
+kill -9 "$pid"; sleep 0.3
+alive "$mon" && ok "lock held: the monitor waits for it" || not_ok "lock held: the monitor waits for it"
+[ "$(json_get "$C" state)" != stopped ] && ok "lock held: the monitor records nothing" || not_ok "lock held: the monitor records nothing"
+exec 8>&-
+# (the stop finds the run dead, records its end and says it is not running)
+expect_status 1 "stop of the dead run" -- d stop "$C" --kill
+[ "$(ends_since "$ev")" = 'crashed {"signal":9}' ] && ok "killed init under a held lock: one crashed event, signal 9" || { not_ok "killed init under a held lock: one crashed event, signal 9"; ends_since "$ev"; }
+alive "$mon" && not_ok "killed init under a held lock: the monitor is gone" || ok "killed init under a held lock: the monitor is gone"
+# the same, but the lock is let go with no verb: the monitor records it
+expect_status 0 "start" -- d start "$C"
+ev=$(last_event); pid=$(json_get "$C" pid)
+exec 8>"$DOME_ROOT/run/locks/$C"; flock 8
+kill -9 "$pid"; sleep 0.3
+exec 8>&-
+wait_state "$C" stopped && [ "$(ends_since "$ev")" = 'crashed {"signal":9}' ] && ok "lock let go: the monitor records one crashed event, signal 9" || { not_ok "lock let go: the monitor records one crashed event, signal 9"; ends_since "$ev"; }
+# many stops racing init's own death: always exactly one end event
+bad=0
+for i in 1 2 3 4 5; do
+	d start "$C" >/dev/null; ev=$(last_event); pid=$(json_get "$C" pid)
+	{ kill -9 "$pid" 2>/dev/null & } ; d stop "$C" --kill >/dev/null 2>&1; wait
+	wait_state "$C" stopped
+	if [ "$(ends_since "$ev" | wc -l)" != 1 ] || [ -z "$(ends_since "$ev" | grep '"signal":9')" ]; then
+		echo "# race $i: $(ends_since "$ev" | tr '\n' ';')"; bad=1
+	fi
+done
+[ "$bad" = 0 ] && ok "stop racing init's death: one end event with signal 9, 5 times" || not_ok "stop racing init's death: one end event with signal 9"
+expect_no_leaks "$C" "stop racing init's death"
+
 # --- memory limit hit: the OOM kill is reported
 expect_status 0 "start" -- d start "$C"
 d exec "$C" -- tail /dev/zero >/dev/null 2>&1
