@@ -9,13 +9,17 @@
  *   - through the dome binary, fork+execve per step, as a user runs it;
  *   - with LXC (lxc-copy -s, lxc-start -d, lxc-stop -k, lxc-destroy) when its
  *     tools are installed, on a container of the same shape;
- * then the polite stop (the image's stop signal) for dome and LXC, the bare
+ * then the same with networking (dome's default mode "bridge": a veth on a
+ * private test bridge, an address leased, /etc/hosts written; LXC: a veth
+ * on the same bridge with a static address), the polite stop (the image's
+ * stop signal) for dome and LXC, the bare
  * cost of clone + overlay + proc + pivot_root + exec, and the PSS of dome's
  * monitor (and of LXC's, for comparison).
  *
- * Everything lives in a private state root (mktemp), cgroup prefix, LXC path
- * and container names carrying this pid; all of it is removed at the end,
- * also after a failure or SIGINT/SIGTERM. Installs nothing.
+ * Everything lives in a private state root (mktemp), cgroup prefix, LXC path,
+ * bridge (dbbPID, on 10.253.X.0/24; no route leaves it) and container names
+ * carrying this pid; all of it is removed at the end, also after a failure
+ * or SIGINT/SIGTERM. Installs nothing.
  *
  * The monitor is the dome binary re-executed: DOME_EXE names it (default: the
  * `dome` beside the directory holding this program, i.e. the build dir).
@@ -69,6 +73,8 @@ struct bench {
 	char log[PATH_MAX];         /* output of the programs run */
 	char exe[PATH_MAX];         /* the dome binary */
 	char prefix[64];            /* cgroup prefix */
+	char bridge[16];            /* private bridge of the networked series */
+	int subnet;                 /* its subnet: 10.253.<subnet>.0/24 */
 	struct dome_ctx *ctx;
 	bool lxc_template;          /* the LXC template exists (to destroy) */
 };
@@ -326,10 +332,11 @@ static int monitors_among(struct bench *b, int n, struct series *out)
 }
 
 /* One cycle through the library; stop is kill or polite. */
-static int dome_lib_cycle(struct bench *b, const char *name, bool kill, struct dome_cycle *out)
+static int dome_lib_cycle(struct bench *b, const char *name, const char *net, bool kill,
+			  struct dome_cycle *out)
 {
 	struct dome_error err;
-	struct dome_create_spec spec = { .name = name, .image = "busybox", .net_mode = "none" };
+	struct dome_create_spec spec = { .name = name, .image = "busybox", .net_mode = net };
 	limits(&spec.limits);
 	double t0 = now_ms();
 	if (dome_container_create(b->ctx, &spec, &err) < 0)
@@ -365,15 +372,16 @@ fail:
 }
 
 /* One cycle through the dome binary, as a user types it. */
-static int dome_cli_cycle(struct bench *b, const char *name, struct dome_cycle *out)
+static int dome_cli_cycle(struct bench *b, const char *name, const char *net,
+			  struct dome_cycle *out)
 {
 	char mem[32], cpus[16], pids[16];
 	snprintf(mem, sizeof mem, "%lluM", (unsigned long long)(LIMIT_MEMORY >> 20));
 	snprintf(cpus, sizeof cpus, "%d", LIMIT_CPU_MILLI / 1000);
 	snprintf(pids, sizeof pids, "%d", LIMIT_PIDS);
-	char *n = (char *)name, *r = b->root, *c = b->config, *x = b->exe;
+	char *n = (char *)name, *r = b->root, *c = b->config, *x = b->exe, *nm = (char *)net;
 	char *const create[] = { x, "--root", r, "--config", c, "create", n, "--image", "busybox",
-				 "--net", "none", "--memory", mem, "--cpus", cpus, "--pids", pids,
+				 "--net", nm, "--memory", mem, "--cpus", cpus, "--pids", pids,
 				 NULL };
 	char *const start[] = { x, "--root", r, "--config", c, "start", n, NULL };
 	char *const stop[] = { x, "--root", r, "--config", c, "stop", "--kill", n, NULL };
@@ -387,12 +395,22 @@ static int dome_cli_cycle(struct bench *b, const char *name, struct dome_cycle *
 
 /* ------------------------------------------------------------- LXC */
 
-/* The template: busybox, the same limits, no network but lo (type empty,
- * like dome's "none"). Written for the host's cgroup layout. */
-static int lxc_prepare(struct bench *b)
+/* The templates: busybox, the same limits; "tmpl" with no network but lo
+ * (type empty, like dome's "none"), "tmplnet" with a veth on the bench's
+ * bridge and a static address (like dome's "bridge"; the bridge exists by
+ * then: dome's networked cycles made it). Written for the host's cgroup
+ * layout. */
+static int lxc_template(struct bench *b, const char *name, bool net)
 {
-	char conf[PATH_MAX];
-	dome_pathf(conf, sizeof conf, "%s/base.conf", b->lxcpath);
+	char conf[PATH_MAX], netconf[256];
+	dome_pathf(conf, sizeof conf, "%s/%s.conf", b->lxcpath, name);
+	if (net)
+		snprintf(netconf, sizeof netconf,
+			 "lxc.net.0.type = veth\nlxc.net.0.link = %s\nlxc.net.0.flags = up\n"
+			 "lxc.net.0.ipv4.address = 10.253.%d.200/24\n"
+			 "lxc.net.0.ipv4.gateway = 10.253.%d.1\n", b->bridge, b->subnet, b->subnet);
+	else
+		snprintf(netconf, sizeof netconf, "lxc.net.0.type = empty\n");
 	enum dome_cgroup_layout layout;
 	struct dome_error err;
 	if (dome_cgroup_detect(&layout, &err) < 0) {
@@ -402,24 +420,24 @@ static int lxc_prepare(struct bench *b)
 	char text[1024];
 	if (layout == DOME_CGROUP_V2)
 		snprintf(text, sizeof text,
-			 "lxc.net.0.type = empty\n"
+			 "%s"
 			 "lxc.cgroup2.memory.max = %llu\n"
 			 "lxc.cgroup2.cpu.max = %d 100000\n"
 			 "lxc.cgroup2.pids.max = %d\n",
-			 (unsigned long long)LIMIT_MEMORY, LIMIT_CPU_MILLI * 100, LIMIT_PIDS);
+			 netconf, (unsigned long long)LIMIT_MEMORY, LIMIT_CPU_MILLI * 100, LIMIT_PIDS);
 	else
 		snprintf(text, sizeof text,
-			 "lxc.net.0.type = empty\n"
+			 "%s"
 			 "lxc.cgroup.memory.limit_in_bytes = %llu\n"
 			 "lxc.cgroup.cpu.cfs_period_us = 100000\n"
 			 "lxc.cgroup.cpu.cfs_quota_us = %d\n"
 			 "lxc.cgroup.pids.max = %d\n",
-			 (unsigned long long)LIMIT_MEMORY, LIMIT_CPU_MILLI * 100, LIMIT_PIDS);
+			 netconf, (unsigned long long)LIMIT_MEMORY, LIMIT_CPU_MILLI * 100, LIMIT_PIDS);
 	if (dome_write_file(conf, text, strlen(text), 0644, &err) < 0) {
 		fprintf(stderr, "bench: %s\n", err.msg);
 		return -1;
 	}
-	char *const argv[] = { "lxc-create", "-P", b->lxcpath, "-n", "tmpl", "-t", "busybox",
+	char *const argv[] = { "lxc-create", "-P", b->lxcpath, "-n", (char *)name, "-t", "busybox",
 			       "-f", conf, NULL };
 	b->lxc_template = true;
 	if (!run_ok(b, argv)) {
@@ -429,10 +447,16 @@ static int lxc_prepare(struct bench *b)
 	return 0;
 }
 
-static int lxc_cycle(struct bench *b, const char *name, bool kill, struct dome_cycle *out)
+static int lxc_prepare(struct bench *b)
 {
-	char *n = (char *)name, *p = b->lxcpath;
-	char *const copy[] = { "lxc-copy", "-P", p, "-n", "tmpl", "-N", n, "-s", NULL };
+	return lxc_template(b, "tmpl", false) < 0 || lxc_template(b, "tmplnet", true) < 0 ? -1 : 0;
+}
+
+static int lxc_cycle(struct bench *b, const char *name, bool net, bool kill,
+		     struct dome_cycle *out)
+{
+	char *n = (char *)name, *p = b->lxcpath, *t = net ? "tmplnet" : "tmpl";
+	char *const copy[] = { "lxc-copy", "-P", p, "-n", t, "-N", n, "-s", NULL };
 	char *const start[] = { "lxc-start", "-P", p, "-n", n, "-d", NULL };
 	char *const stop_k[] = { "lxc-stop", "-P", p, "-n", n, "-k", NULL };
 	char *const stop[] = { "lxc-stop", "-P", p, "-n", n, "-t", "30", NULL };
@@ -546,7 +570,8 @@ static void cleanup(struct bench *b)
 		for (struct dirent *e; d && (e = readdir(d));) {
 			char cfg[PATH_MAX];
 			dome_pathf(cfg, sizeof cfg, "%s/%s/config", b->lxcpath, e->d_name);
-			if (e->d_name[0] == '.' || access(cfg, F_OK) < 0 || strcmp(e->d_name, "tmpl") == 0)
+			if (e->d_name[0] == '.' || access(cfg, F_OK) < 0 ||
+			    strncmp(e->d_name, "tmpl", 4) == 0)
 				continue;
 			char *const argv[] = { "lxc-destroy", "-f", "-P", b->lxcpath, "-n", e->d_name,
 					       NULL };
@@ -555,7 +580,18 @@ static void cleanup(struct bench *b)
 		if (d)
 			closedir(d);
 		char *const argv[] = { "lxc-destroy", "-f", "-P", b->lxcpath, "-n", "tmpl", NULL };
+		char *const argv_net[] = { "lxc-destroy", "-f", "-P", b->lxcpath, "-n", "tmplnet",
+					   NULL };
 		run(b, argv);
+		run(b, argv_net);
+	}
+	/* The bench's own bridge (dome makes it, never removes it). */
+	char *const del_bridge[] = { "ip", "link", "del", b->bridge, NULL };
+	if (b->bridge[0]) {
+		char path[PATH_MAX];
+		dome_pathf(path, sizeof path, "/sys/class/net/%s", b->bridge);
+		if (access(path, F_OK) == 0 && !run_ok(b, del_bridge))
+			fprintf(stderr, "bench: cleanup: cannot remove bridge %s\n", b->bridge);
 	}
 	if (b->root[0] && dome_rm_rf(b->root, &err) < 0)
 		fprintf(stderr, "bench: cleanup: %s\n", err.msg);
@@ -607,12 +643,14 @@ static int setup(struct bench *b)
 	dome_pathf(b->config, sizeof b->config, "%s/dome.conf", b->root);
 	dome_pathf(b->log, sizeof b->log, "%s/programs.log", b->root);
 	dome_pathf(b->lxcpath, sizeof b->lxcpath, "%s/lxc", b->root);
-	/* Mode "none" makes no bridge; the private names are there so that
-	 * nothing here could ever fall back to the default dome0. */
+	/* The networked series uses this private bridge and subnet, never the
+	 * default dome0. */
+	snprintf(b->bridge, sizeof b->bridge, "dbb%d", (int)getpid() % 100000);
+	b->subnet = (int)getpid() % 250 + 1;
 	char text[512];
 	snprintf(text, sizeof text,
-		 "[cgroup]\nprefix = %s\n[network]\nbridge = dbb%d\nsubnet = 10.253.%d.0/24\n",
-		 b->prefix, (int)getpid() % 100000, (int)getpid() % 250 + 1);
+		 "[cgroup]\nprefix = %s\n[network]\nbridge = %s\nsubnet = 10.253.%d.0/24\n",
+		 b->prefix, b->bridge, b->subnet);
 	struct dome_error err;
 	if (dome_write_file(b->config, text, strlen(text), 0644, &err) < 0 ||
 	    dome_mkdir_p(b->lxcpath, 0755, &err) < 0) {
@@ -680,18 +718,22 @@ static void warn_asan(void)
 	       "           /path/to/dome/configure && make -j2 && make bench\n");
 }
 
-static int run_dome(struct bench *b, struct series lib[NSTEPS], struct series cli[NSTEPS],
-		    struct series *polite, struct series *pss, struct series *rss, bool *asan)
+/* Library then CLI cycles in network mode `net`; with "none" also the
+ * monitor's memory and the polite stop. */
+static int run_dome(struct bench *b, const char *net, struct series lib[NSTEPS],
+		    struct series cli[NSTEPS], struct series *polite, struct series *pss,
+		    struct series *rss, bool *asan)
 {
 	char name[64];
+	bool plain = strcmp(net, "none") == 0;
 	for (int i = 0; i < b->cycles && !interrupted; i++) {
 		struct dome_cycle c = { 0 };
-		dome_name(name, sizeof name, "l", i);
-		if (dome_lib_cycle(b, name, true, &c) < 0)
+		dome_name(name, sizeof name, plain ? "l" : "ln", i);
+		if (dome_lib_cycle(b, name, net, true, &c) < 0)
 			return -1;
 		for (int s = 0; s < NSTEPS; s++)
 			series_add(&lib[s], c.t[s]);
-		if (c.monitor_pss >= 0) {
+		if (plain && c.monitor_pss >= 0) {
 			series_add(pss, (double)c.monitor_pss);
 			series_add(rss, (double)c.monitor_rss);
 		}
@@ -699,24 +741,25 @@ static int run_dome(struct bench *b, struct series lib[NSTEPS], struct series cl
 	}
 	for (int i = 0; i < b->cycles && !interrupted; i++) {
 		struct dome_cycle c = { 0 };
-		dome_name(name, sizeof name, "c", i);
-		if (dome_cli_cycle(b, name, &c) < 0)
+		dome_name(name, sizeof name, plain ? "c" : "cn", i);
+		if (dome_cli_cycle(b, name, net, &c) < 0)
 			return -1;
 		for (int s = 0; s < NSTEPS; s++)
 			series_add(&cli[s], c.t[s]);
 	}
-	for (int i = 0; i < b->cycles && i < POLITE_CYCLES_MAX && !interrupted; i++) {
+	for (int i = 0; plain && i < b->cycles && i < POLITE_CYCLES_MAX && !interrupted; i++) {
 		struct dome_cycle c = { 0 };
 		dome_name(name, sizeof name, "p", i);
-		if (dome_lib_cycle(b, name, false, &c) < 0)
+		if (dome_lib_cycle(b, name, net, false, &c) < 0)
 			return -1;
 		series_add(polite, c.t[STOP]);
 	}
 	return interrupted ? -1 : 0;
 }
 
-static int run_lxc(struct bench *b, struct series lxc[NSTEPS], struct series *polite,
-		   struct series *pss)
+/* LXC's cycles without and with networking, then its polite stop. */
+static int run_lxc(struct bench *b, struct series lxc[NSTEPS], struct series lxcnet[NSTEPS],
+		   struct series *polite, struct series *pss)
 {
 	if (lxc_prepare(b) < 0)
 		return -1;
@@ -724,17 +767,25 @@ static int run_lxc(struct bench *b, struct series lxc[NSTEPS], struct series *po
 	for (int i = 0; i < b->cycles && !interrupted; i++) {
 		struct dome_cycle c = { 0 };
 		dome_name(name, sizeof name, "x", i);
-		if (lxc_cycle(b, name, true, &c) < 0)
+		if (lxc_cycle(b, name, false, true, &c) < 0)
 			return -1;
 		for (int s = 0; s < NSTEPS; s++)
 			series_add(&lxc[s], c.t[s]);
 		if (c.monitor_pss >= 0)
 			series_add(pss, (double)c.monitor_pss);
 	}
+	for (int i = 0; i < b->cycles && !interrupted; i++) {
+		struct dome_cycle c = { 0 };
+		dome_name(name, sizeof name, "xn", i);
+		if (lxc_cycle(b, name, true, true, &c) < 0)
+			return -1;
+		for (int s = 0; s < NSTEPS; s++)
+			series_add(&lxcnet[s], c.t[s]);
+	}
 	for (int i = 0; i < b->cycles && i < POLITE_CYCLES_MAX && !interrupted; i++) {
 		struct dome_cycle c = { 0 };
 		dome_name(name, sizeof name, "y", i);
-		if (lxc_cycle(b, name, false, &c) < 0)
+		if (lxc_cycle(b, name, false, false, &c) < 0)
 			return -1;
 		series_add(polite, c.t[STOP]);
 	}
@@ -783,10 +834,14 @@ int main(int argc, char **argv)
 		return 1;
 
 	struct series lib[NSTEPS], cli[NSTEPS], lxc[NSTEPS];
+	struct series libnet[NSTEPS], clinet[NSTEPS], lxcnet[NSTEPS];
 	for (int s = 0; s < NSTEPS; s++) {
 		lib[s] = new_series(b.cycles);
 		cli[s] = new_series(b.cycles);
 		lxc[s] = new_series(b.cycles);
+		libnet[s] = new_series(b.cycles);
+		clinet[s] = new_series(b.cycles);
+		lxcnet[s] = new_series(b.cycles);
 	}
 	struct series dpolite = new_series(b.cycles), xpolite = new_series(b.cycles),
 		      pss = new_series(b.cycles), rss = new_series(b.cycles),
@@ -800,7 +855,8 @@ int main(int argc, char **argv)
 	       "all namespaces (network: lo only), memory %lluM, cpus %d, pids %d; dome %s\n",
 	       b.cycles, (unsigned long long)(LIMIT_MEMORY >> 20), LIMIT_CPU_MILLI / 1000,
 	       LIMIT_PIDS, b.exe);
-	if (run_dome(&b, lib, cli, &dpolite, &pss, &rss, &asan) < 0)
+	if (run_dome(&b, "none", lib, cli, &dpolite, &pss, &rss, &asan) < 0 ||
+	    run_dome(&b, "bridge", libnet, clinet, NULL, NULL, NULL, &asan) < 0)
 		goto out;
 	if (asan && !built_with_asan())
 		warn_asan();
@@ -812,14 +868,20 @@ int main(int argc, char **argv)
 	const char *lxc_missing = NULL;
 	if (!have_program("lxc-create") || !have_program("lxc-copy"))
 		lxc_missing = "LXC's tools are not installed (Debian: apt-get install lxc)";
-	else if (run_lxc(&b, lxc, &xpolite, &xpss) < 0)
+	else if (run_lxc(&b, lxc, lxcnet, &xpolite, &xpss) < 0)
 		lxc_missing = interrupted ? "interrupted" : "the LXC cycle failed (reason above)";
 	if (interrupted)
 		goto out;
 	if (lxc_missing)
 		printf("\n  LXC: not measured: %s\n", lxc_missing);
 
+	printf("\n  network: lo only (dome --net none, LXC type empty)");
 	print_table(lib, cli, lxc);
+	printf("\n  network: a veth on bridge %s, an IPv4 address and a default route\n"
+	       "  (dome --net bridge: leased, /etc/hosts of the siblings; LXC: type veth, static)",
+	       b.bridge);
+	print_table(libnet, clinet, lxcnet);
+	printf("\n");
 	char a[48], l[48];
 	fmt_stat(a, sizeof a, &dpolite);
 	fmt_stat(l, sizeof l, &xpolite);
@@ -842,6 +904,10 @@ int main(int argc, char **argv)
 		      "x");
 		check("dome stop -k (CLI) / LXC stop -k", median(&cli[STOP]) / median(&lxc[STOP]),
 		      0.5, "x");
+		check("with network: dome start (CLI) / LXC start",
+		      median(&clinet[START]) / median(&lxcnet[START]), 0.5, "x");
+		check("with network: dome stop -k (CLI) / LXC stop -k",
+		      median(&clinet[STOP]) / median(&lxcnet[STOP]), 0.5, "x");
 	} else {
 		printf("  %-44s not measured (no LXC)\n", "start and stop against LXC");
 	}
@@ -856,6 +922,9 @@ out:
 		free(lib[s].v);
 		free(cli[s].v);
 		free(lxc[s].v);
+		free(libnet[s].v);
+		free(clinet[s].v);
+		free(lxcnet[s].v);
 	}
 	free(dpolite.v);
 	free(xpolite.v);
