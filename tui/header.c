@@ -48,19 +48,43 @@ void tui_draw_bar(const struct tui *t, int y, int x, int width, const char *labe
 	attrset(A_NORMAL);
 }
 
+/* The host line, most detailed form that fits: on a narrow terminal the
+ * distro, then the kernel, then the uptime go first, so the cgroup layout and
+ * the READ-ONLY / WALL marker (what an operator must not miss) stay; only
+ * when even the shortest form does not fit is it cut (with "~"). */
 static void draw_identity(struct tui *t, int y)
 {
 	const struct dome_host *h = &t->host;
-	char up[32], line[512], fit[512];
+	char up[32], load[48], line[512], fit[512];
 	tui_fmt_duration((int64_t)h->uptime_s, up, sizeof up);
+	snprintf(load, sizeof load, "load %.2f %.2f %.2f", h->load[0], h->load[1], h->load[2]);
+	const char *mode = t->readonly ? (t->wall ? "  [WALL]" : "  [READ-ONLY]") : "";
 	attrset(tui_attr(t, TUI_HEADER));
 	mvaddstr(y, 0, h->hostname);
 	attrset(A_NORMAL);
-	snprintf(line, sizeof line, "  %s  kernel %s  up %s  load %.2f %.2f %.2f  cgroup %s%s",
-		 h->distro, h->kernel, up, h->load[0], h->load[1], h->load[2],
-		 h->cgroup_layout, t->readonly ? (t->wall ? "  [WALL]" : "  [READ-ONLY]") : "");
-	int x = getcurx(stdscr);
-	tui_fit(line, COLS - x, fit, sizeof fit);
+	int room = COLS - getcurx(stdscr);
+	for (int form = 0; form < 4; form++) {
+		switch (form) {
+		case 0:
+			snprintf(line, sizeof line, "  %s  kernel %s  up %s  %s  cgroup %s%s", h->distro,
+				 h->kernel, up, load, h->cgroup_layout, mode);
+			break;
+		case 1:
+			snprintf(line, sizeof line, "  kernel %s  up %s  %s  cgroup %s%s", h->kernel, up,
+				 load, h->cgroup_layout, mode);
+			break;
+		case 2:
+			snprintf(line, sizeof line, "  up %s  %s  cgroup %s%s", up, load,
+				 h->cgroup_layout, mode);
+			break;
+		default:
+			snprintf(line, sizeof line, "  cgroup %s%s", h->cgroup_layout, mode);
+			break;
+		}
+		if (tui_cells(line) <= room)
+			break;
+	}
+	tui_fit(line, room, fit, sizeof fit);
 	addstr(fit);
 }
 

@@ -81,6 +81,9 @@ check "the terminal is restored (no console left on screen)" wait_gone main "F1H
 S=ro
 start ro 120 40 TERM=xterm-256color -- --readonly
 check "read-only: the header says so" wait_for ro "READ-ONLY"
+T resize-window -t ro -x 60 -y 24
+check "read-only at 60 columns: the marker is still on the header line" wait_line ro 1 "cgroup .*\[READ-ONLY\]$"
+T resize-window -t ro -x 120 -y 40
 T send-keys -t ro x
 check "read-only refuses a stop with the reason" wait_for ro "read-only: cannot stop (dome was started with --readonly)"
 check "read-only: the footer offers no Stop" bash -c "! tmux -L $SOCK capture-pane -p -t ro | tail -1 | grep -q F8Stop"

@@ -266,7 +266,8 @@ check "at 80x24 the dialog is still there" wait_for main "Create a container"
 check "at 80x24 what was typed is kept" wait_for main "half"
 check "at 80x24 the footer is on the last line" wait_line main 24 F1Help
 check "at 80x24 the screen has 24 lines" test "$(screen main | wc -l)" -eq 24
-check "at 80x24 the header is cut to 80 columns" wait_for main "^$(hostname) .*~$"
+check "at 80x24 the header drops the distro but keeps the cgroup layout" \
+	wait_line main 1 "^$(hostname)  kernel .*cgroup \(v1\|v2\|hybrid\)$"
 T resize-window -t main -x 120 -y 40
 check "back at 120x40 the dialog is still there" wait_for main "Create a container"
 check "back at 120x40 the footer is on line 40" wait_line main 40 F1Help
