@@ -307,19 +307,30 @@ static int history_verify(struct cli *cli, int argc, char **argv)
 	struct dome_ctx *ctx = cli_ctx(cli, &err);
 	if (!ctx)
 		return cli_fail(&err);
-	int64_t checked = 0, bad = 0, head_seq;
-	char why[512] = "", head[65];
+	int64_t checked = 0, bad = 0, head_seq, ev_checked, ev_old, ev_bad;
+	char why[512] = "", head[65], ev_why[256] = "";
 	if (dome_audit_verify(ctx, &checked, &bad, why, sizeof why, &err) < 0 ||
 	    (!bad && a.head && check_kept_head(ctx, a.head, &bad, why, sizeof why, &err) < 0) ||
-	    dome_audit_head(ctx, &head_seq, head, &err) < 0)
+	    dome_audit_head(ctx, &head_seq, head, &err) < 0 ||
+	    dome_events_verify(ctx, &ev_checked, &ev_old, &ev_bad, ev_why, sizeof ev_why, &err) < 0)
 		return cli_fail(&err);
 	if (a.json) {
 		int rc = cli_print_json(json_pack(
-			"{s:I, s:b, s:o, s:o, s:{s:I, s:s}}", "records", (json_int_t)checked,
-			"intact", bad == 0, "bad_id", bad > 0 ? json_integer(bad) : json_null(),
-			"why", bad ? json_string(why) : json_null(), "head", "position",
-			(json_int_t)head_seq, "hash", head));
-		return rc != EXIT_OK ? rc : bad ? EXIT_FAILED : EXIT_OK;
+			"{s:I, s:b, s:o, s:o, s:{s:I, s:s}, s:{s:I, s:I, s:b, s:o, s:o}}", "records",
+			(json_int_t)checked, "intact", bad == 0 && ev_bad == 0, "bad_id",
+			bad > 0 ? json_integer(bad) : json_null(), "why",
+			bad ? json_string(why) : json_null(), "head", "position",
+			(json_int_t)head_seq, "hash", head, "events", "records",
+			(json_int_t)ev_checked, "unchained", (json_int_t)ev_old, "intact", ev_bad == 0,
+			"bad_id", ev_bad ? json_integer(ev_bad) : json_null(), "why",
+			ev_bad ? json_string(ev_why) : json_null()));
+		return rc != EXIT_OK ? rc : bad || ev_bad ? EXIT_FAILED : EXIT_OK;
+	}
+	if (ev_bad) {
+		fprintf(stderr, "dome: event verification failed at event %" PRId64 ": %s\n", ev_bad,
+			ev_why);
+		if (!bad)
+			return EXIT_FAILED;
 	}
 	if (bad > 0) {
 		fprintf(stderr, "dome: history verification failed at record %" PRId64 ": %s "
@@ -332,6 +343,10 @@ static int history_verify(struct cli *cli, int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	printf("history verified: %" PRId64 " records, chain intact\n", checked);
+	printf("events verified: %" PRId64 " records, chain intact", ev_checked);
+	if (ev_old)
+		printf(" (%" PRId64 " older events, recorded before the chain, not chained)", ev_old);
+	printf("\n");
 	if (head_seq)
 		printf("head: position %" PRId64 ", hash %s\n(kept off this host, it lets "
 		       "`dome history verify --head HASH` prove later that nothing up to it changed)\n",

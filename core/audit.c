@@ -136,11 +136,11 @@ static int bytes_reserve(struct bytes *b, size_t more)
 	return 0;
 }
 
-/* Append a row's chained content (the NHASHED columns from first_col) to b:
- * the exact bytes its SHA-256 is taken over. -1 when out of memory. */
-static int encode_row(sqlite3_stmt *s, int first_col, struct bytes *b)
+/* Append a row's chained content (ncols columns from first_col) to b: the
+ * exact bytes its SHA-256 is taken over. -1 when out of memory. */
+static int encode_row(sqlite3_stmt *s, int first_col, int ncols, struct bytes *b)
 {
-	for (int i = first_col; i < first_col + NHASHED; i++) {
+	for (int i = first_col; i < first_col + ncols; i++) {
 		int type = sqlite3_column_type(s, i);
 		const unsigned char *t = NULL;
 		size_t len = 0;
@@ -187,10 +187,10 @@ static void sha256_hex(const uint8_t *data, size_t len, char out[65])
 	out[64] = '\0';
 }
 
-static int hash_row(sqlite3_stmt *s, int first_col, char out[65])
+int dome_hash_row(sqlite3_stmt *s, int first_col, int ncols, char out[65])
 {
 	struct bytes b = { 0 };
-	if (encode_row(s, first_col, &b) < 0) {
+	if (encode_row(s, first_col, ncols, &b) < 0) {
 		free(b.data);
 		return -1;
 	}
@@ -276,7 +276,7 @@ static int chain_record(struct dome_store *st, int64_t id, const char *result,
 		dome_store_fail(st, err, "reading the change record back");
 		return -1;
 	}
-	if (hash_row(s, 0, hash) < 0) {
+	if (dome_hash_row(s, 0, NHASHED, hash) < 0) {
 		sqlite3_reset(s);
 		return dome_fail(err, ENOMEM, "sealing the change record");
 	}
@@ -583,7 +583,7 @@ static bool add_record(sqlite3_stmt *s, struct verify_batch *b, char prev[65])
 	const unsigned char *stored = sqlite3_column_text(s, 0);
 	r->id = sqlite3_column_int64(s, 1);
 	r->off = b->content.len;
-	if (encode_row(s, 1, &b->content) < 0)
+	if (encode_row(s, 1, NHASHED, &b->content) < 0)
 		return false;
 	r->len = b->content.len - r->off;
 	bool wellformed = stored && strlen((const char *)stored) == 64;

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
+#include <sqlite3.h>
 #include "dome.h"
 
 struct dome_change {
@@ -51,6 +52,11 @@ int dome_mutate(struct dome_ctx *ctx, struct dome_change *ch, dome_apply_fn appl
  * work, so a crash would leave no trace. Releases the change's JSON. */
 int dome_audit_record_in_tx(struct dome_ctx *ctx, struct dome_change *ch, const char *result,
 			    const char *error, struct dome_error *err);
+
+/* Internal to core (audit and events): SHA-256, in hex, of ncols columns
+ * of the current row of s from first_col, encoded as dome-history(7) says.
+ * -1 when out of memory. */
+int dome_hash_row(sqlite3_stmt *s, int first_col, int ncols, char out[65]);
 
 /* Complete, as 'interrupted', every pending record whose process is gone. */
 int dome_audit_close_interrupted(struct dome_ctx *ctx, struct dome_error *err);

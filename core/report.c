@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -22,8 +23,58 @@ static bool known_kind(const char *kind)
 	return false;
 }
 
+/* The chained content of an event, in this order. */
+#define EVENT_HASHED "seq, at, container, kind, detail, prev_hash"
+#define EVENT_NHASHED 6
+static const char SQL_EVENT_TAIL[] =
+	"SELECT seq, hash FROM events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1";
 static const char SQL_EVENT_INSERT[] =
-	"INSERT INTO events (at, container, kind, detail) VALUES (?1, ?2, ?3, ?4)";
+	"INSERT INTO events (at, container, kind, detail, seq, prev_hash) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char SQL_EVENT_ROW[] = "SELECT " EVENT_HASHED " FROM events WHERE id = ?1";
+static const char SQL_EVENT_SEAL[] = "UPDATE events SET hash = ?2 WHERE id = ?1";
+
+/* Insert the event at the chain's end and seal it with its hash, in the
+ * caller's write transaction (the tail read and the append are atomic). */
+static int chain_event(struct dome_store *st, const char *container, const char *kind,
+		       const char *detail, const char *what, struct dome_error *err)
+{
+	sqlite3_stmt *s = dome_store_stmt(st, SQL_EVENT_TAIL, err);
+	if (!s)
+		return -1;
+	int64_t seq = 1;
+	char prev[65] = "";
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		seq = sqlite3_column_int64(s, 0) + 1;
+		const unsigned char *h = sqlite3_column_text(s, 1);
+		snprintf(prev, sizeof prev, "%s", h ? (const char *)h : "");
+	}
+	sqlite3_reset(s);
+	if (!(s = dome_store_stmt(st, SQL_EVENT_INSERT, err)))
+		return -1;
+	sqlite3_bind_int64(s, 1, dome_now_ms());
+	sqlite3_bind_text(s, 2, container, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, detail, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, seq);
+	dome_bind_text_or_null(s, 6, prev[0] ? prev : NULL);
+	if (dome_store_exec_stmt(st, s, what, err) < 0)
+		return -1;
+	int64_t id = sqlite3_last_insert_rowid(dome_store_db(st));
+	if (!(s = dome_store_stmt(st, SQL_EVENT_ROW, err)))
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	char hash[65];
+	int rc = sqlite3_step(s) == SQLITE_ROW ? dome_hash_row(s, 0, EVENT_NHASHED, hash) : -1;
+	sqlite3_reset(s);
+	if (rc < 0)
+		return dome_fail(err, ENOMEM, "%s: sealing it", what);
+	if (!(s = dome_store_stmt(st, SQL_EVENT_SEAL, err)))
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
+	return dome_store_exec_stmt(st, s, what, err);
+}
 
 int dome_event_record(struct dome_ctx *ctx, const char *container, const char *kind,
 		      json_t *detail, struct dome_error *err)
@@ -48,19 +99,74 @@ int dome_event_record(struct dome_ctx *ctx, const char *container, const char *k
 		dome_fail(err, ENOMEM, "recording the %s event of %s", kind, container);
 		goto out;
 	}
-	sqlite3_stmt *s = dome_store_stmt(ctx->store, SQL_EVENT_INSERT, err);
-	if (!s)
-		goto out;
-	sqlite3_bind_int64(s, 1, dome_now_ms());
-	sqlite3_bind_text(s, 2, container, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
 	char what[128];
 	snprintf(what, sizeof what, "recording the %s event of %s", kind, container);
-	rc = dome_store_exec_stmt(ctx->store, s, what, err);
+	/* Its own write transaction, unless the caller is in one already. */
+	bool own = sqlite3_get_autocommit(dome_store_db(ctx->store));
+	if (own && dome_store_begin(ctx->store, err) < 0)
+		goto out;
+	rc = chain_event(ctx->store, container, kind, text, what, err);
+	if (own && rc < 0)
+		dome_store_rollback(ctx->store);
+	else if (own)
+		rc = dome_store_commit(ctx->store, err);
 out:
 	json_decref(detail);
 	return rc;
+}
+
+static const char SQL_EVENT_CHAIN[] =
+	"SELECT id, hash, " EVENT_HASHED " FROM events WHERE seq IS NOT NULL ORDER BY seq";
+static const char SQL_EVENT_UNCHAINED[] = "SELECT count(*) FROM events WHERE seq IS NULL";
+
+/* One chained event against the one before it (prev) and its own content. */
+static bool event_holds(sqlite3_stmt *s, int64_t pos, const char *prev, char *why,
+			size_t whylen)
+{
+	int64_t id = sqlite3_column_int64(s, 0);
+	const char *stored = (const char *)sqlite3_column_text(s, 1);
+	const char *prev_col = (const char *)sqlite3_column_text(s, 2 + EVENT_NHASHED - 1);
+	char hash[65];
+	if (sqlite3_column_int64(s, 2) != pos + 1)
+		snprintf(why, whylen, "event %" PRId64 " has position %" PRId64 " but %" PRId64
+			 " was expected: an event before it was removed", id,
+			 (int64_t)sqlite3_column_int64(s, 2), pos + 1);
+	else if (strcmp(prev_col ? prev_col : "", prev) != 0)
+		snprintf(why, whylen, "event %" PRId64 " does not link to the event before it", id);
+	else if (dome_hash_row(s, 2, EVENT_NHASHED, hash) < 0 || !stored || strcmp(hash, stored))
+		snprintf(why, whylen, "event %" PRId64 " was changed after it was written (its "
+			 "content does not match its hash)", id);
+	else
+		return true;
+	return false;
+}
+
+int dome_events_verify(struct dome_ctx *ctx, int64_t *checked, int64_t *unchained,
+		       int64_t *bad_id, char *why, size_t whylen, struct dome_error *err)
+{
+	*checked = *unchained = *bad_id = 0;
+	sqlite3_stmt *s = dome_store_stmt(ctx->store, SQL_EVENT_UNCHAINED, err);
+	if (!s)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*unchained = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (!(s = dome_store_stmt(ctx->store, SQL_EVENT_CHAIN, err)))
+		return -1;
+	char prev[65] = "";
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (!event_holds(s, *checked, prev, why, whylen)) {
+			*bad_id = sqlite3_column_int64(s, 0);
+			break;
+		}
+		snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(s, 1));
+		(*checked)++;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return dome_store_fail(ctx->store, err, "reading the events");
+	return 0;
 }
 
 /* ---- time parsing ---- */

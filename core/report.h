@@ -2,8 +2,9 @@
  *
  * Events are things that happen to containers without anyone asking: the
  * engine records them with dome_event_record() into the `events` table. They
- * are not user mutations, so they do not go through dome_mutate() and are not
- * hash-chained; like every write, they are refused in read-only mode.
+ * are not user mutations, so they do not go through dome_mutate(); they have
+ * a hash chain of their own (seq, prev_hash, hash, as changes do), checked by
+ * dome_events_verify(); like every write, they are refused in read-only mode.
  *
  * The incident report merges the audit history (`changes`) and the events of
  * a time window into one timeline, oldest first, with a summary. */
@@ -32,6 +33,12 @@ extern const char *const dome_event_kinds[];
  * inline. Refused in read-only mode and for unknown kinds. */
 int dome_event_record(struct dome_ctx *ctx, const char *container, const char *kind,
 		      json_t *detail, struct dome_error *err);
+
+/* Walk the events' hash chain: *checked chained events read, *unchained the
+ * events recorded before the chain existed (schema 5). *bad_id = 0 when it
+ * holds, else the id of the first event that does not match, with why. */
+int dome_events_verify(struct dome_ctx *ctx, int64_t *checked, int64_t *unchained,
+		       int64_t *bad_id, char *why, size_t whylen, struct dome_error *err);
 
 /* Parse a point in time given by a user, strictly:
  *   "2026-11-24"              midnight, local time

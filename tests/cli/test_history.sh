@@ -142,6 +142,7 @@ expect_status 0 "read-only report" -- "$DOME" --readonly --root "$R" report --si
 # The hash chain: intact, then edited behind dome's back.
 expect_status 0 "history verify" -- "$DOME" --root "$R" history verify
 expect_grep "$TEST_ROOT/out" "^history verified: 5 records, chain intact$" "verify counts the records"
+expect_grep "$TEST_ROOT/out" "^events verified: 2 records, chain intact$" "verify checks the events' chain too"
 expect_grep "$TEST_ROOT/out" "^head: position 5, hash [0-9a-f]\{64\}$" "verify shows the head to keep elsewhere"
 expect_status 0 "read-only verify" -- "$DOME" --readonly --root "$R" history verify
 expect_status 0 "verify --json" -- "$DOME" --root "$R" history verify --json
@@ -161,6 +162,19 @@ expect_status 1 "verify --json fails too" -- "$DOME" --root "$R" history verify 
 jq_true ".intact == false and .bad_id == $victim" "verify --json names the record"
 sqlite3 "$DB" "UPDATE changes SET reason = $was WHERE id = $victim"
 expect_status 0 "the edit undone, the chain verifies again" -- "$DOME" --root "$R" history verify
+
+# The events have their own chain: an OOM kill edited away, then removed.
+oom=$(sqlite3 "$DB" "SELECT id FROM events WHERE kind = 'oom_kill'")
+sqlite3 "$DB" "UPDATE events SET detail = '{\"count\":0}' WHERE id = $oom"
+expect_status 1 "verify fails after an event is edited" -- "$DOME" --root "$R" history verify
+expect_grep "$TEST_ROOT/err" "event $oom was changed after it was written" "verify names the edited event"
+expect_status 1 "verify --json fails too" -- "$DOME" --root "$R" history verify --json
+jq_true ".intact == false and .events.intact == false and .events.bad_id == $oom" "verify --json names the event"
+sqlite3 "$DB" "DELETE FROM events WHERE id = $oom"
+expect_status 1 "verify fails after an event is deleted" -- "$DOME" --root "$R" history verify
+expect_grep "$TEST_ROOT/err" "an event before it was removed" "verify says an event was removed"
+# (The events go, so what follows looks at the changes' chain alone.)
+sqlite3 "$DB" "DELETE FROM events"
 
 # The newest record deleted with sqlite3: the chain left is sound, but no
 # longer reaches the head dome wrote to history.head at that change.
