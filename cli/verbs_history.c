@@ -322,13 +322,16 @@ static int history_verify(struct cli *cli, int argc, char **argv)
 			bad ? json_string(why) : json_null(), "head", "position",
 			(json_int_t)head_seq, "hash", head, "events", "records",
 			(json_int_t)ev_checked, "unchained", (json_int_t)ev_old, "intact", ev_bad == 0,
-			"bad_id", ev_bad ? json_integer(ev_bad) : json_null(), "why",
+			"bad_id", ev_bad > 0 ? json_integer(ev_bad) : json_null(), "why",
 			ev_bad ? json_string(ev_why) : json_null()));
 		return rc != EXIT_OK ? rc : bad || ev_bad ? EXIT_FAILED : EXIT_OK;
 	}
 	if (ev_bad) {
-		fprintf(stderr, "dome: event verification failed at event %" PRId64 ": %s\n", ev_bad,
-			ev_why);
+		if (ev_bad > 0)
+			fprintf(stderr, "dome: event verification failed at event %" PRId64 ": %s\n",
+				ev_bad, ev_why);
+		else
+			fprintf(stderr, "dome: event verification failed: %s\n", ev_why);
 		if (!bad)
 			return EXIT_FAILED;
 	}

@@ -216,22 +216,23 @@ struct chain_pos {
 	char hash[65];
 };
 
-/* The chain's head, kept outside the database too: <root>/history.head
- * holds "SEQ HASH" of the newest record, rewritten after every commit. A
- * rewrite of the database alone (the newest records deleted with sqlite3,
- * say) leaves the chain internally sound, but not reaching this head.
- * Written after the commit, so it may lag the chain by the record of a
- * crashed process (verify accepts a head behind the chain, never ahead),
- * and best effort: a failed write loses nothing the chain does not have.
- * Replaced with rename, so a reader never sees half a line. */
-static void write_head(const struct dome_ctx *ctx, const struct chain_pos *pos)
+/* A chain's head, kept outside the database too (history.head for the
+ * changes, events.head for the events): "SEQ HASH" of the newest entry,
+ * rewritten after every commit. A rewrite of the database alone (the newest
+ * entries deleted with sqlite3, say) leaves the chain internally sound, but
+ * not reaching this head. Written after the commit, so it may lag the chain
+ * by the entry of a crashed process (verify accepts a head behind the chain,
+ * never ahead), and best effort: a failed write loses nothing the chain does
+ * not have. Replaced with rename, so a reader never sees half a line. */
+void dome_head_write(const struct dome_ctx *ctx, const char *file, int64_t seq,
+		     const char *hash)
 {
 	char path[PATH_MAX], tmp[PATH_MAX], line[96];
 	struct dome_error ignored;
-	if (dome_path(ctx, path, sizeof path, "history.head") < 0 ||
-	    dome_path(ctx, tmp, sizeof tmp, ".history.head.%d", (int)getpid()) < 0)
+	if (dome_path(ctx, path, sizeof path, "%s", file) < 0 ||
+	    dome_path(ctx, tmp, sizeof tmp, ".%s.%d", file, (int)getpid()) < 0)
 		return;
-	int n = snprintf(line, sizeof line, "%" PRId64 " %s\n", pos->seq, pos->hash);
+	int n = snprintf(line, sizeof line, "%" PRId64 " %s\n", seq, hash);
 	if (dome_write_file(tmp, line, (size_t)n, 0644, &ignored) < 0 || rename(tmp, path) < 0)
 		unlink(tmp);
 }
@@ -308,7 +309,7 @@ static int complete_record(struct dome_ctx *ctx, int64_t id, const char *result,
 	}
 	if (dome_store_commit(ctx->store, err) < 0)
 		return -1;
-	write_head(ctx, &pos);
+	dome_head_write(ctx, "history.head", pos.seq, pos.hash);
 	return 0;
 }
 
@@ -670,15 +671,14 @@ int dome_audit_find_hash(struct dome_ctx *ctx, const char *hash, int64_t *seq,
 	return 0;
 }
 
-/* The chain held; does it still reach the head file's record? */
-static int check_head(struct dome_ctx *ctx, int64_t tail, int64_t *bad_id, char *why,
-		      size_t whylen, struct dome_error *err)
+int dome_head_check(struct dome_ctx *ctx, const struct dome_head_spec *h, int64_t tail,
+		    int64_t *bad_id, char *why, size_t whylen, struct dome_error *err)
 {
 	char path[PATH_MAX], line[128], hash[65];
 	int64_t seq;
-	if (dome_path(ctx, path, sizeof path, "history.head") < 0 ||
+	if (dome_path(ctx, path, sizeof path, "%s", h->file) < 0 ||
 	    dome_read_small(path, line, sizeof line) < 0)
-		return 0; /* none yet (no change made since it was introduced) */
+		return 0; /* none yet (nothing written since it was introduced) */
 	if (sscanf(line, "%" SCNd64 " %64[0-9a-f]", &seq, hash) != 2 || strlen(hash) != 64) {
 		*bad_id = -1;
 		snprintf(why, whylen, "%s is not \"POSITION HASH\": it was edited", path);
@@ -686,13 +686,13 @@ static int check_head(struct dome_ctx *ctx, int64_t tail, int64_t *bad_id, char 
 	}
 	if (seq > tail) {
 		*bad_id = -1;
-		snprintf(why, whylen, "the chain ends at position %" PRId64 " but %s records "
+		snprintf(why, whylen, "the %s chain ends at position %" PRId64 " but %s records "
 			 "position %" PRId64 " (hash %.12s...) as written: the newest %" PRId64
-			 " record%s removed", tail, path, seq, hash, seq - tail,
+			 " %s%s removed", h->noun, tail, path, seq, hash, seq - tail, h->noun,
 			 seq - tail == 1 ? " was" : "s were");
 		return 0;
 	}
-	sqlite3_stmt *s = dome_store_stmt(ctx->store, SQL_HASH_AT, err);
+	sqlite3_stmt *s = dome_store_stmt(ctx->store, h->sql_at, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, seq);
@@ -700,8 +700,8 @@ static int check_head(struct dome_ctx *ctx, int64_t tail, int64_t *bad_id, char 
 		const char *have = (const char *)sqlite3_column_text(s, 1);
 		if (!have || strcmp(have, hash) != 0) {
 			*bad_id = sqlite3_column_int64(s, 0);
-			snprintf(why, whylen, "record %" PRId64 " at position %" PRId64 " is not the "
-				 "one %s saw written there: the chain was rewritten from it on",
+			snprintf(why, whylen, "%s %" PRId64 " at position %" PRId64 " is not the one "
+				 "%s saw written there: the chain was rewritten from it on", h->noun,
 				 *bad_id, seq, path);
 		}
 	}
@@ -768,7 +768,9 @@ int dome_audit_verify(struct dome_ctx *ctx, int64_t *checked, int64_t *bad_id, c
 		*checked = w.link_pos + 1;
 		snprintf(why, whylen, "%s", w.why);
 	} else {
-		return check_head(ctx, w.n, bad_id, why, whylen, err);
+		static const struct dome_head_spec changes_head = { "history.head", SQL_HASH_AT,
+								    "record" };
+		return dome_head_check(ctx, &changes_head, w.n, bad_id, why, whylen, err);
 	}
 	return 0;
 }

@@ -58,6 +58,23 @@ int dome_audit_record_in_tx(struct dome_ctx *ctx, struct dome_change *ch, const 
  * -1 when out of memory. */
 int dome_hash_row(sqlite3_stmt *s, int first_col, int ncols, char out[65]);
 
+/* Internal to core: a chain's head kept in <root>/FILE ("SEQ HASH"), written
+ * after each commit (best effort) and checked by verify against the chain
+ * (whose last position is `tail`): a head ahead of it means entries were
+ * removed from the end (*bad_id = -1), another hash at its position that
+ * the chain was rewritten (*bad_id = that entry's id). sql_at selects
+ * "id, hash" of the entry at position ?1 (a static string: statements are
+ * cached by address). */
+struct dome_head_spec {
+	const char *file;   /* "history.head" */
+	const char *sql_at;
+	const char *noun;   /* "record", "event" */
+};
+void dome_head_write(const struct dome_ctx *ctx, const char *file, int64_t seq,
+		     const char *hash);
+int dome_head_check(struct dome_ctx *ctx, const struct dome_head_spec *h, int64_t tail,
+		    int64_t *bad_id, char *why, size_t whylen, struct dome_error *err);
+
 /* Complete, as 'interrupted', every pending record whose process is gone. */
 int dome_audit_close_interrupted(struct dome_ctx *ctx, struct dome_error *err);
 

@@ -37,7 +37,8 @@ static const char SQL_EVENT_SEAL[] = "UPDATE events SET hash = ?2 WHERE id = ?1"
 /* Insert the event at the chain's end and seal it with its hash, in the
  * caller's write transaction (the tail read and the append are atomic). */
 static int chain_event(struct dome_store *st, const char *container, const char *kind,
-		       const char *detail, const char *what, struct dome_error *err)
+		       const char *detail, const char *what, int64_t *seq_out, char hash[65],
+		       struct dome_error *err)
 {
 	sqlite3_stmt *s = dome_store_stmt(st, SQL_EVENT_TAIL, err);
 	if (!s)
@@ -64,7 +65,7 @@ static int chain_event(struct dome_store *st, const char *container, const char 
 	if (!(s = dome_store_stmt(st, SQL_EVENT_ROW, err)))
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	char hash[65];
+	*seq_out = seq;
 	int rc = sqlite3_step(s) == SQLITE_ROW ? dome_hash_row(s, 0, EVENT_NHASHED, hash) : -1;
 	sqlite3_reset(s);
 	if (rc < 0)
@@ -101,15 +102,18 @@ int dome_event_record(struct dome_ctx *ctx, const char *container, const char *k
 	}
 	char what[128];
 	snprintf(what, sizeof what, "recording the %s event of %s", kind, container);
-	/* Its own write transaction, unless the caller is in one already. */
+	/* Its own write transaction, unless the caller is in one already
+	 * (then events.head catches up at the next event). */
 	bool own = sqlite3_get_autocommit(dome_store_db(ctx->store));
 	if (own && dome_store_begin(ctx->store, err) < 0)
 		goto out;
-	rc = chain_event(ctx->store, container, kind, text, what, err);
+	int64_t seq = 0;
+	char hash[65] = "";
+	rc = chain_event(ctx->store, container, kind, text, what, &seq, hash, err);
 	if (own && rc < 0)
 		dome_store_rollback(ctx->store);
-	else if (own)
-		rc = dome_store_commit(ctx->store, err);
+	else if (own && (rc = dome_store_commit(ctx->store, err)) == 0)
+		dome_head_write(ctx, "events.head", seq, hash);
 out:
 	json_decref(detail);
 	return rc;
@@ -118,6 +122,7 @@ out:
 static const char SQL_EVENT_CHAIN[] =
 	"SELECT id, hash, " EVENT_HASHED " FROM events WHERE seq IS NOT NULL ORDER BY seq";
 static const char SQL_EVENT_UNCHAINED[] = "SELECT count(*) FROM events WHERE seq IS NULL";
+static const char SQL_EVENT_AT[] = "SELECT id, hash FROM events WHERE seq = ?1";
 
 /* One chained event against the one before it (prev) and its own content. */
 static bool event_holds(sqlite3_stmt *s, int64_t pos, const char *prev, char *why,
@@ -166,7 +171,8 @@ int dome_events_verify(struct dome_ctx *ctx, int64_t *checked, int64_t *unchaine
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return dome_store_fail(ctx->store, err, "reading the events");
-	return 0;
+	static const struct dome_head_spec events_head = { "events.head", SQL_EVENT_AT, "event" };
+	return *bad_id ? 0 : dome_head_check(ctx, &events_head, *checked, bad_id, why, whylen, err);
 }
 
 /* ---- time parsing ---- */

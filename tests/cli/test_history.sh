@@ -163,24 +163,34 @@ jq_true ".intact == false and .bad_id == $victim" "verify --json names the recor
 sqlite3 "$DB" "UPDATE changes SET reason = $was WHERE id = $victim"
 expect_status 0 "the edit undone, the chain verifies again" -- "$DOME" --root "$R" history verify
 
-# The events have their own chain: an OOM kill edited away, then removed.
+# The events have their own chain (and head, events.head): an OOM kill
+# edited, then the newest event (the crash) deleted.
 oom=$(sqlite3 "$DB" "SELECT id FROM events WHERE kind = 'oom_kill'")
+detail=$(sqlite3 "$DB" "SELECT quote(detail) FROM events WHERE id = $oom")
 sqlite3 "$DB" "UPDATE events SET detail = '{\"count\":0}' WHERE id = $oom"
 expect_status 1 "verify fails after an event is edited" -- "$DOME" --root "$R" history verify
 expect_grep "$TEST_ROOT/err" "event $oom was changed after it was written" "verify names the edited event"
 expect_status 1 "verify --json fails too" -- "$DOME" --root "$R" history verify --json
 jq_true ".intact == false and .events.intact == false and .events.bad_id == $oom" "verify --json names the event"
+sqlite3 "$DB" "UPDATE events SET detail = $detail WHERE id = $oom"
+expect_status 0 "the edit undone, the events verify again" -- "$DOME" --root "$R" history verify
+sqlite3 "$DB" "DELETE FROM events WHERE seq = (SELECT max(seq) FROM events)"
+expect_status 1 "verify fails once the newest event is deleted" -- "$DOME" --root "$R" history verify
+expect_grep "$TEST_ROOT/err" "the event chain ends at position 1 but .*events.head records position 2 .*the newest 1 event was removed" \
+	"verify says the newest event was removed"
 sqlite3 "$DB" "DELETE FROM events WHERE id = $oom"
-expect_status 1 "verify fails after an event is deleted" -- "$DOME" --root "$R" history verify
-expect_grep "$TEST_ROOT/err" "an event before it was removed" "verify says an event was removed"
-# (The events go, so what follows looks at the changes' chain alone.)
+sqlite3 "$DB" "INSERT INTO events (at, container, kind, detail, seq, prev_hash, hash) VALUES (0, 'web', 'crashed', '{}', 2, NULL, NULL)"
+expect_status 1 "verify fails after the first event is deleted" -- "$DOME" --root "$R" history verify
+expect_grep "$TEST_ROOT/err" "an event before it was removed" "verify says an event before it was removed"
+# (The events and their head go, so what follows looks at the changes' chain alone.)
 sqlite3 "$DB" "DELETE FROM events"
+rm -f "$R/events.head"
 
 # The newest record deleted with sqlite3: the chain left is sound, but no
 # longer reaches the head dome wrote to history.head at that change.
 sqlite3 "$DB" "DELETE FROM changes WHERE seq = (SELECT max(seq) FROM changes)"
 expect_status 1 "verify fails once the newest record is deleted" -- "$DOME" --root "$R" history verify
-expect_grep "$TEST_ROOT/err" "the chain ends at position 4 but .*history.head records position 5 .*the newest 1 record was removed" \
+expect_grep "$TEST_ROOT/err" "the record chain ends at position 4 but .*history.head records position 5 .*the newest 1 record was removed" \
 	"verify says the newest record was removed"
 expect_status 1 "verify --json fails too" -- "$DOME" --root "$R" history verify --json
 jq_true '.intact == false and .bad_id == null and (.why | test("removed"))' "verify --json says why"
