@@ -755,13 +755,17 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 		return -1;
 	if (strcmp(c.state, "running") != 0 || !dome_runtime_alive(&c))
 		return dome_fail(err, 0, "container '%s' is not running (it is %s)", name, c.state);
-	struct dome_image img;
-	char shell[256] = DOME_DEFAULT_SHELL;
-	if (dome_image_find(ctx->store, c.image, &img, err) == 1)
-		strlcpy(shell, img.shell, sizeof shell);
-	char *const default_argv[] = { shell, NULL };
-	if (!argv || !argv[0])
+	struct dome_image img = { 0 };
+	if (dome_image_find(ctx->store, c.image, &img, err) < 0)
+		return -1;
+	char *const default_argv[] = { img.shell, NULL };
+	if (!argv || !argv[0]) {
+		if (!img.shell[0])
+			return dome_invalid(err, "image '%s' names no shell (its /etc/passwd gives root "
+					    "none); give a command, or set one with `dome image set "
+					    "%s shell=PATH`", c.image, c.image);
 		argv = default_argv;
+	}
 
 	/* Namespace fds are opened before joining any: after setns(mnt) the
 	 * host's /proc/PID paths are out of reach. mnt is joined last. */

@@ -112,6 +112,41 @@ static int build_busybox_tree(const char *dir, struct dome_error *err)
 	return link_applets(dir, err);
 }
 
+/* root's login shell, the last field of its line in ROOTFS/etc/passwd. */
+static void login_shell(const char *rootfs, char *out, size_t len)
+{
+	char path[PATH_MAX], line[512];
+	out[0] = '\0';
+	if (dome_pathf(path, sizeof path, "%s/etc/passwd", rootfs) < 0)
+		return;
+	__cleanup_fclose FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof line, f)) {
+		if (strncmp(line, "root:", 5) != 0)
+			continue;
+		char *shell = strrchr(line, ':');
+		shell[strcspn(shell, "\r\n")] = '\0';
+		if (shell[1] == '/')
+			strlcpy(out, shell + 1, len);
+		return;
+	}
+}
+
+void dome_image_describe(struct dome_image *img, const char *name, const char *path,
+			 const char *rootfs, const char *init, int stop_signal)
+{
+	struct utsname u;
+	memset(img, 0, sizeof *img);
+	uname(&u);
+	strlcpy(img->name, name, sizeof img->name);
+	strlcpy(img->path, path, sizeof img->path);
+	img->size_bytes = dome_tree_size(rootfs);
+	strlcpy(img->init_cmd, init, sizeof img->init_cmd);
+	img->stop_signal = stop_signal;
+	login_shell(rootfs, img->shell, sizeof img->shell);
+	strlcpy(img->arch, u.machine, sizeof img->arch);
+	img->created_at = dome_now_ms();
+}
+
 /* Built under a temporary name and renamed into place, so a crash never
  * leaves a half image under the real name. */
 static int make_busybox_image(struct dome_ctx *ctx, struct dome_error *err)
@@ -128,17 +163,9 @@ static int make_busybox_image(struct dome_ctx *ctx, struct dome_error *err)
 		dome_fail(err, errno, "cannot move the image into %s", dir);
 		goto fail;
 	}
-	struct dome_image img = { 0 };
-	struct utsname u;
-	uname(&u);
-	strlcpy(img.name, DOME_BUSYBOX_IMAGE, sizeof img.name);
-	strlcpy(img.path, dir, sizeof img.path);
-	img.size_bytes = dome_tree_size(dir);
-	strlcpy(img.init_cmd, "/sbin/init", sizeof img.init_cmd);
-	img.stop_signal = SIGUSR2; /* busybox init: poweroff */
-	strlcpy(img.shell, DOME_DEFAULT_SHELL, sizeof img.shell);
-	strlcpy(img.arch, u.machine, sizeof img.arch);
-	img.created_at = dome_now_ms();
+	struct dome_image img;
+	/* busybox init powers off on SIGUSR2 */
+	dome_image_describe(&img, DOME_BUSYBOX_IMAGE, dir, dir, "/sbin/init", SIGUSR2);
 	return dome_image_insert(ctx->store, &img, err);
 fail: {
 	struct dome_error ignored;

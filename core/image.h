@@ -6,10 +6,15 @@
 #include "dome.h"
 #include "inventory.h"
 
-/* The shell an image gets unless `dome image set NAME shell=` says otherwise.
- * dome runs it interactively (exec with no command, the console's shell
- * key) with an argv of its own path alone: never with -c, never with input. */
-#define DOME_DEFAULT_SHELL "/bin/sh"
+/* A new image's record, described from its tree at ROOTFS (where it is
+ * built; PATH is where it will live): name, path, size, arch, the time, the
+ * init and stop signal given, and as its shell root's login shell from the
+ * tree's /etc/passwd ("" when it names none: `dome image set NAME shell=`).
+ * The shell is what dome runs interactively (exec with no command, the
+ * console's shell key), with an argv of its own path alone: never with -c,
+ * never with input. */
+void dome_image_describe(struct dome_image *img, const char *name, const char *path,
+			 const char *rootfs, const char *init, int stop_signal);
 
 /* The built-in image made from the host's busybox-static. */
 #define DOME_BUSYBOX_IMAGE "busybox"

@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,19 +81,10 @@ static void build_abort(const struct build *b)
 static int build_install(struct dome_ctx *ctx, const char *name, const struct build *b,
 			 const char *digest, struct dome_change *ch, struct dome_error *err)
 {
-	struct dome_image img = { 0 };
-	struct utsname u;
-	uname(&u);
-	strlcpy(img.name, name, sizeof img.name);
-	strlcpy(img.path, b->final, sizeof img.path);
+	struct dome_image img;
+	dome_image_describe(&img, name, b->final, b->rootfs, "/sbin/init", SIGTERM);
 	if (digest)
 		strlcpy(img.digest, digest, sizeof img.digest);
-	img.size_bytes = dome_tree_size(b->rootfs);
-	strlcpy(img.init_cmd, "/sbin/init", sizeof img.init_cmd);
-	img.stop_signal = SIGTERM;
-	strlcpy(img.shell, DOME_DEFAULT_SHELL, sizeof img.shell);
-	strlcpy(img.arch, u.machine, sizeof img.arch);
-	img.created_at = dome_now_ms();
 	/* The image's root is the container's /: world-readable like any. */
 	chmod(b->rootfs, 0755);
 	if (rename(b->rootfs, b->final) < 0) {

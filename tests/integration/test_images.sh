@@ -99,6 +99,10 @@ expect_status 1 "a second import under the same name is refused" -- d image impo
 expect_grep "$TEST_ROOT/err" "exists already" "  ... saying the image exists"
 
 # ---- image settings
+want_shell=$(awk -F: '$1 == "root" { print $NF }' "$DOME_ROOT/images/good/etc/passwd")
+[ -n "$want_shell" ] && [ "$(d image ls --json | jq -r '.[] | select(.name == "good") | .shell')" = "$want_shell" ] \
+	&& ok "an imported image's shell is root's login shell in its /etc/passwd ($want_shell)" \
+	|| not_ok "an imported image's shell is root's login shell in its /etc/passwd ($want_shell)"
 expect_status 2 "image set refuses an unknown signal" -- d image set good stop_signal=SIGNOPE
 expect_status 2 "image set refuses a relative init" -- d image set good init=sbin/init
 expect_status 2 "image set refuses an unknown arch" -- d image set good arch=vax
