@@ -216,21 +216,62 @@ struct chain_pos {
 	char hash[65];
 };
 
-/* A chain's head, kept outside the database too (history.head for the
- * changes, events.head for the events): "SEQ HASH" of the newest entry,
- * rewritten after every commit. A rewrite of the database alone (the newest
- * entries deleted with sqlite3, say) leaves the chain internally sound, but
- * not reaching this head. Written after the commit, so it may lag the chain
- * by the entry of a crashed process (verify accepts a head behind the chain,
- * never ahead), and best effort: a failed write loses nothing the chain does
- * not have. Replaced with rename, so a reader never sees half a line. */
-void dome_head_write(const struct dome_ctx *ctx, const char *file, int64_t seq,
-		     const char *hash)
+static const char SQL_HASH_AT[] = "SELECT id, hash FROM changes WHERE seq = ?1";
+static const struct dome_chain changes_chain = {
+	.sql_tail = SQL_TAIL, .sql_row = SQL_ROW_FOR_HASH, .sql_seal = SQL_SET_HASH,
+	.sql_at = SQL_HASH_AT, .ncols = NHASHED, .noun = "record", .head_file = "history.head",
+};
+
+int dome_chain_next(struct dome_store *st, const struct dome_chain *c, int64_t *seq,
+		    char prev[65], struct dome_error *err)
+{
+	sqlite3_stmt *s = dome_store_stmt(st, c->sql_tail, err);
+	if (!s)
+		return -1;
+	*seq = 1;
+	prev[0] = '\0';
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(s, 0) + 1;
+		const unsigned char *h = sqlite3_column_text(s, 1);
+		snprintf(prev, 65, "%s", h ? (const char *)h : "");
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+int dome_chain_seal(struct dome_store *st, const struct dome_chain *c, int64_t id,
+		    char hash[65], struct dome_error *err)
+{
+	sqlite3_stmt *s = dome_store_stmt(st, c->sql_row, err);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return dome_store_fail(st, err, "reading the entry back to seal it");
+	}
+	int rc = dome_hash_row(s, 0, c->ncols, hash);
+	sqlite3_reset(s);
+	if (rc < 0)
+		return dome_fail(err, ENOMEM, "sealing the %s", c->noun);
+	if (!(s = dome_store_stmt(st, c->sql_seal, err)))
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
+	return dome_store_exec_stmt(st, s, "sealing the entry", err);
+}
+
+/* The head is written after the commit, so it may lag the chain by the
+ * entry of a crashed process (verify accepts a head behind the chain, never
+ * ahead), and best effort: a failed write loses nothing the chain does not
+ * have. Replaced with rename, so a reader never sees half a line. */
+void dome_chain_write_head(const struct dome_ctx *ctx, const struct dome_chain *c, int64_t seq,
+			   const char *hash)
 {
 	char path[PATH_MAX], tmp[PATH_MAX], line[96];
 	struct dome_error ignored;
-	if (dome_path(ctx, path, sizeof path, "%s", file) < 0 ||
-	    dome_path(ctx, tmp, sizeof tmp, ".%s.%d", file, (int)getpid()) < 0)
+	if (dome_path(ctx, path, sizeof path, "%s", c->head_file) < 0 ||
+	    dome_path(ctx, tmp, sizeof tmp, ".%s.%d", c->head_file, (int)getpid()) < 0)
 		return;
 	int n = snprintf(line, sizeof line, "%" PRId64 " %s\n", seq, hash);
 	if (dome_write_file(tmp, line, (size_t)n, 0644, &ignored) < 0 || rename(tmp, path) < 0)
@@ -243,19 +284,12 @@ static int chain_record(struct dome_store *st, int64_t id, const char *result,
 			const char *error, const char *before, const char *after,
 			struct chain_pos *pos, struct dome_error *err)
 {
-	sqlite3_stmt *s = dome_store_stmt(st, SQL_TAIL, err);
-	if (!s)
+	int64_t seq;
+	char prev[65];
+	if (dome_chain_next(st, &changes_chain, &seq, prev, err) < 0)
 		return -1;
-	int64_t seq = 1;
-	char prev[65] = "";
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		seq = sqlite3_column_int64(s, 0) + 1;
-		const unsigned char *h = sqlite3_column_text(s, 1);
-		snprintf(prev, sizeof prev, "%s", h ? (const char *)h : "");
-	}
-	sqlite3_reset(s);
-
-	if (!(s = dome_store_stmt(st, SQL_COMPLETE, err)))
+	sqlite3_stmt *s = dome_store_stmt(st, SQL_COMPLETE, err);
+	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, dome_now_ms());
@@ -268,29 +302,9 @@ static int chain_record(struct dome_store *st, int64_t id, const char *result,
 	if (dome_store_exec_stmt(st, s, "completing the change record", err) < 0)
 		return -1;
 
-	if (!(s = dome_store_stmt(st, SQL_ROW_FOR_HASH, err)))
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	char hash[65];
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		dome_store_fail(st, err, "reading the change record back");
-		return -1;
-	}
-	if (dome_hash_row(s, 0, NHASHED, hash) < 0) {
-		sqlite3_reset(s);
-		return dome_fail(err, ENOMEM, "sealing the change record");
-	}
-	sqlite3_reset(s);
-
-	if (!(s = dome_store_stmt(st, SQL_SET_HASH, err)))
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
-	if (dome_store_exec_stmt(st, s, "sealing the change record", err) < 0)
+	if (dome_chain_seal(st, &changes_chain, id, pos->hash, err) < 0)
 		return -1;
 	pos->seq = seq;
-	memcpy(pos->hash, hash, sizeof hash);
 	return 0;
 }
 
@@ -309,7 +323,7 @@ static int complete_record(struct dome_ctx *ctx, int64_t id, const char *result,
 	}
 	if (dome_store_commit(ctx->store, err) < 0)
 		return -1;
-	dome_head_write(ctx, "history.head", pos.seq, pos.hash);
+	dome_chain_write_head(ctx, &changes_chain, pos.seq, pos.hash);
 	return 0;
 }
 
@@ -631,7 +645,6 @@ static int walk_chain(sqlite3_stmt *s, struct verify_pool *p, int nworkers, stru
 	return rc;
 }
 
-static const char SQL_HASH_AT[] = "SELECT id, hash FROM changes WHERE seq = ?1";
 static const char SQL_SEQ_OF[] = "SELECT seq FROM changes WHERE hash = ?1 AND seq IS NOT NULL";
 
 int dome_audit_head(struct dome_ctx *ctx, int64_t *seq, char hash[65], struct dome_error *err)
@@ -671,12 +684,12 @@ int dome_audit_find_hash(struct dome_ctx *ctx, const char *hash, int64_t *seq,
 	return 0;
 }
 
-int dome_head_check(struct dome_ctx *ctx, const struct dome_head_spec *h, int64_t tail,
-		    int64_t *bad_id, char *why, size_t whylen, struct dome_error *err)
+int dome_chain_check_head(struct dome_ctx *ctx, const struct dome_chain *h, int64_t tail,
+			  int64_t *bad_id, char *why, size_t whylen, struct dome_error *err)
 {
 	char path[PATH_MAX], line[128], hash[65];
 	int64_t seq;
-	if (dome_path(ctx, path, sizeof path, "%s", h->file) < 0 ||
+	if (dome_path(ctx, path, sizeof path, "%s", h->head_file) < 0 ||
 	    dome_read_small(path, line, sizeof line) < 0)
 		return 0; /* none yet (nothing written since it was introduced) */
 	if (sscanf(line, "%" SCNd64 " %64[0-9a-f]", &seq, hash) != 2 || strlen(hash) != 64) {
@@ -768,9 +781,7 @@ int dome_audit_verify(struct dome_ctx *ctx, int64_t *checked, int64_t *bad_id, c
 		*checked = w.link_pos + 1;
 		snprintf(why, whylen, "%s", w.why);
 	} else {
-		static const struct dome_head_spec changes_head = { "history.head", SQL_HASH_AT,
-								    "record" };
-		return dome_head_check(ctx, &changes_head, w.n, bad_id, why, whylen, err);
+		return dome_chain_check_head(ctx, &changes_chain, w.n, bad_id, why, whylen, err);
 	}
 	return 0;
 }

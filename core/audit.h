@@ -58,22 +58,35 @@ int dome_audit_record_in_tx(struct dome_ctx *ctx, struct dome_change *ch, const 
  * -1 when out of memory. */
 int dome_hash_row(sqlite3_stmt *s, int first_col, int ncols, char out[65]);
 
-/* Internal to core: a chain's head kept in <root>/FILE ("SEQ HASH"), written
- * after each commit (best effort) and checked by verify against the chain
- * (whose last position is `tail`): a head ahead of it means entries were
- * removed from the end (*bad_id = -1), another hash at its position that
- * the chain was rewritten (*bad_id = that entry's id). sql_at selects
- * "id, hash" of the entry at position ?1 (a static string: statements are
- * cached by address). */
-struct dome_head_spec {
-	const char *file;   /* "history.head" */
-	const char *sql_at;
-	const char *noun;   /* "record", "event" */
+/* Internal to core: a hash chain (the changes, the events). Its SQL are
+ * static strings (statements are cached by address):
+ *   sql_tail  "seq, hash" of the newest chained entry
+ *   sql_row   the ncols hashed columns of the entry with id ?1
+ *   sql_seal  sets hash = ?2 of the entry with id ?1
+ *   sql_at    "id, hash" of the entry at position ?1
+ * Its head is also kept in <root>/head_file ("SEQ HASH"), written after
+ * each commit (best effort) and checked by verify: a head ahead of the chain
+ * means entries were removed from its end, another hash at its position
+ * that the chain was rewritten. */
+struct dome_chain {
+	const char *sql_tail, *sql_row, *sql_seal, *sql_at;
+	int ncols;
+	const char *noun;       /* "record", "event" */
+	const char *head_file;  /* "history.head" */
 };
-void dome_head_write(const struct dome_ctx *ctx, const char *file, int64_t seq,
-		     const char *hash);
-int dome_head_check(struct dome_ctx *ctx, const struct dome_head_spec *h, int64_t tail,
-		    int64_t *bad_id, char *why, size_t whylen, struct dome_error *err);
+
+/* The position the next entry takes and the hash it links to ("" first). */
+int dome_chain_next(struct dome_store *st, const struct dome_chain *c, int64_t *seq,
+		    char prev[65], struct dome_error *err);
+/* Hash entry ID's chained columns (read back as stored) and store it. */
+int dome_chain_seal(struct dome_store *st, const struct dome_chain *c, int64_t id,
+		    char hash[65], struct dome_error *err);
+void dome_chain_write_head(const struct dome_ctx *ctx, const struct dome_chain *c, int64_t seq,
+			   const char *hash);
+/* After the chain itself held up to position `tail`. *bad_id: -1 when
+ * entries are missing from its end, the id of the entry that differs. */
+int dome_chain_check_head(struct dome_ctx *ctx, const struct dome_chain *c, int64_t tail,
+			  int64_t *bad_id, char *why, size_t whylen, struct dome_error *err);
 
 /* Complete, as 'interrupted', every pending record whose process is gone. */
 int dome_audit_close_interrupted(struct dome_ctx *ctx, struct dome_error *err);

@@ -33,48 +33,35 @@ static const char SQL_EVENT_INSERT[] =
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 static const char SQL_EVENT_ROW[] = "SELECT " EVENT_HASHED " FROM events WHERE id = ?1";
 static const char SQL_EVENT_SEAL[] = "UPDATE events SET hash = ?2 WHERE id = ?1";
+static const char SQL_EVENT_AT[] = "SELECT id, hash FROM events WHERE seq = ?1";
+static const struct dome_chain events_chain = {
+	.sql_tail = SQL_EVENT_TAIL, .sql_row = SQL_EVENT_ROW, .sql_seal = SQL_EVENT_SEAL,
+	.sql_at = SQL_EVENT_AT, .ncols = EVENT_NHASHED, .noun = "event",
+	.head_file = "events.head",
+};
 
 /* Insert the event at the chain's end and seal it with its hash, in the
  * caller's write transaction (the tail read and the append are atomic). */
 static int chain_event(struct dome_store *st, const char *container, const char *kind,
-		       const char *detail, const char *what, int64_t *seq_out, char hash[65],
+		       const char *detail, const char *what, int64_t *seq, char hash[65],
 		       struct dome_error *err)
 {
-	sqlite3_stmt *s = dome_store_stmt(st, SQL_EVENT_TAIL, err);
-	if (!s)
+	char prev[65];
+	if (dome_chain_next(st, &events_chain, seq, prev, err) < 0)
 		return -1;
-	int64_t seq = 1;
-	char prev[65] = "";
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		seq = sqlite3_column_int64(s, 0) + 1;
-		const unsigned char *h = sqlite3_column_text(s, 1);
-		snprintf(prev, sizeof prev, "%s", h ? (const char *)h : "");
-	}
-	sqlite3_reset(s);
-	if (!(s = dome_store_stmt(st, SQL_EVENT_INSERT, err)))
+	sqlite3_stmt *s = dome_store_stmt(st, SQL_EVENT_INSERT, err);
+	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, dome_now_ms());
 	sqlite3_bind_text(s, 2, container, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, detail, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, seq);
+	sqlite3_bind_int64(s, 5, *seq);
 	dome_bind_text_or_null(s, 6, prev[0] ? prev : NULL);
 	if (dome_store_exec_stmt(st, s, what, err) < 0)
 		return -1;
-	int64_t id = sqlite3_last_insert_rowid(dome_store_db(st));
-	if (!(s = dome_store_stmt(st, SQL_EVENT_ROW, err)))
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	*seq_out = seq;
-	int rc = sqlite3_step(s) == SQLITE_ROW ? dome_hash_row(s, 0, EVENT_NHASHED, hash) : -1;
-	sqlite3_reset(s);
-	if (rc < 0)
-		return dome_fail(err, ENOMEM, "%s: sealing it", what);
-	if (!(s = dome_store_stmt(st, SQL_EVENT_SEAL, err)))
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
-	return dome_store_exec_stmt(st, s, what, err);
+	return dome_chain_seal(st, &events_chain, sqlite3_last_insert_rowid(dome_store_db(st)),
+			       hash, err);
 }
 
 int dome_event_record(struct dome_ctx *ctx, const char *container, const char *kind,
@@ -113,7 +100,7 @@ int dome_event_record(struct dome_ctx *ctx, const char *container, const char *k
 	if (own && rc < 0)
 		dome_store_rollback(ctx->store);
 	else if (own && (rc = dome_store_commit(ctx->store, err)) == 0)
-		dome_head_write(ctx, "events.head", seq, hash);
+		dome_chain_write_head(ctx, &events_chain, seq, hash);
 out:
 	json_decref(detail);
 	return rc;
@@ -122,7 +109,6 @@ out:
 static const char SQL_EVENT_CHAIN[] =
 	"SELECT id, hash, " EVENT_HASHED " FROM events WHERE seq IS NOT NULL ORDER BY seq";
 static const char SQL_EVENT_UNCHAINED[] = "SELECT count(*) FROM events WHERE seq IS NULL";
-static const char SQL_EVENT_AT[] = "SELECT id, hash FROM events WHERE seq = ?1";
 
 /* One chained event against the one before it (prev) and its own content. */
 static bool event_holds(sqlite3_stmt *s, int64_t pos, const char *prev, char *why,
@@ -171,8 +157,8 @@ int dome_events_verify(struct dome_ctx *ctx, int64_t *checked, int64_t *unchaine
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return dome_store_fail(ctx->store, err, "reading the events");
-	static const struct dome_head_spec events_head = { "events.head", SQL_EVENT_AT, "event" };
-	return *bad_id ? 0 : dome_head_check(ctx, &events_head, *checked, bad_id, why, whylen, err);
+	return *bad_id ? 0 : dome_chain_check_head(ctx, &events_chain, *checked, bad_id, why, whylen,
+						   err);
 }
 
 /* ---- time parsing ---- */
