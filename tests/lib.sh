@@ -21,6 +21,23 @@ expect_grep() {
 	if grep -q -- "$pattern" "$file"; then ok "$desc"; else
 		not_ok "$desc (no '$pattern' in $(basename "$file"))"; sed 's/^/#   /' "$file"; fi
 }
+# destroy_test_containers: every container of this test's state root
+# ($DOME_ROOT), forced; for EXIT traps.
+destroy_test_containers() {
+	local c
+	for c in $("$DOME" ls --json 2>/dev/null | jq -r '.[].name' 2>/dev/null); do
+		"$DOME" destroy --force "$c" >/dev/null 2>&1
+	done
+}
+# remove_test_cgroups: the test's own cgroup prefix ($DOME_CGROUP_PREFIX) in
+# every hierarchy, empty directories only.
+remove_test_cgroups() {
+	local h
+	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+		[ -d "$h$DOME_CGROUP_PREFIX" ] || continue
+		find "$h$DOME_CGROUP_PREFIX" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+}
 finish() {
 	echo "# $passes passed, $failures failed"
 	[ "$failures" -eq 0 ]

@@ -29,13 +29,8 @@ d() { "$DOME" "$@"; }
 
 cleanup() {
 	T kill-server 2>/dev/null
-	for c in $(d ls --json 2>/dev/null | jq -r '.[].name' 2>/dev/null); do
-		d destroy --force "$c" >/dev/null 2>&1
-	done
-	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
-		[ -d "$h$DOME_CGROUP_PREFIX" ] || continue
-		find "$h$DOME_CGROUP_PREFIX" -depth -type d -exec rmdir {} \; 2>/dev/null
-	done
+	destroy_test_containers
+	remove_test_cgroups
 	rm -rf "$TEST_ROOT"
 }
 trap cleanup EXIT
