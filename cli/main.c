@@ -180,7 +180,11 @@ enum { OPT_READONLY = 1000, OPT_REASON, OPT_THEME };
 
 int main(int argc, char **argv)
 {
-	setlocale(LC_ALL, "");
+	/* The character set only (the console's UTF-8 line drawing): numbers
+	 * are read and written in the C locale whatever LC_NUMERIC says (a
+	 * "cpus=0.5" must not need a comma in a German session), and loading
+	 * just LC_CTYPE spares each run a dozen locale files. */
+	setlocale(LC_CTYPE, "");
 	struct cli cli = { 0 };
 	static const struct option opts[] = {
 		{ "root", required_argument, NULL, 'r' },

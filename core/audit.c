@@ -4,6 +4,7 @@
 #include "proc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sha256.h>
 
 int dome_check_writable(const struct dome_ctx *ctx, struct dome_error *err)
@@ -264,18 +267,40 @@ int dome_chain_seal(struct dome_store *st, const struct dome_chain *c, int64_t i
 /* The head is written after the commit, so it may lag the chain by the
  * entry of a crashed process (verify accepts a head behind the chain, never
  * ahead), and best effort: a failed write loses nothing the chain does not
- * have. Replaced with rename, so a reader never sees half a line. */
+ * have. The commit is synced first: after a power cut the head must not
+ * name an entry the disk never got. Written in place under an exclusive flock (readers take a shared
+ * one, so none sees half a line): a write-to-temp-and-rename cost ~0.2 ms
+ * per change on ext4, whose rename over an existing file starts writeback
+ * of the new one. The line only grows (positions only grow), so a shorter
+ * file is cut only after an edit by hand. */
 void dome_chain_write_head(const struct dome_ctx *ctx, const struct dome_chain *c, int64_t seq,
 			   const char *hash)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], line[96];
-	struct dome_error ignored;
-	if (dome_path(ctx, path, sizeof path, "%s", c->head_file) < 0 ||
-	    dome_path(ctx, tmp, sizeof tmp, ".%s.%d", c->head_file, (int)getpid()) < 0)
+	char path[PATH_MAX], line[96];
+	if (dome_path(ctx, path, sizeof path, "%s", c->head_file) < 0)
 		return;
 	int n = snprintf(line, sizeof line, "%" PRId64 " %s\n", seq, hash);
-	if (dome_write_file(tmp, line, (size_t)n, 0644, &ignored) < 0 || rename(tmp, path) < 0)
-		unlink(tmp);
+	dome_store_sync(ctx->store);
+	__cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	struct stat sb;
+	if (fd < 0 || flock(fd, LOCK_EX) < 0 || pwrite(fd, line, (size_t)n, 0) != n ||
+	    fstat(fd, &sb) < 0)
+		return;
+	if (sb.st_size > n && ftruncate(fd, n) < 0)
+		return;
+}
+
+/* The head file's line, read under a shared flock; -1 when there is none. */
+static ssize_t read_head(const char *path, char *line, size_t len)
+{
+	__cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || flock(fd, LOCK_SH) < 0)
+		return -1;
+	ssize_t n = pread(fd, line, len - 1, 0);
+	if (n < 0)
+		return -1;
+	line[n] = '\0';
+	return n;
 }
 
 /* Complete a pending record and append it to the chain, inside the caller's
@@ -690,7 +715,7 @@ int dome_chain_check_head(struct dome_ctx *ctx, const struct dome_chain *h, int6
 	char path[PATH_MAX], line[128], hash[65];
 	int64_t seq;
 	if (dome_path(ctx, path, sizeof path, "%s", h->head_file) < 0 ||
-	    dome_read_small(path, line, sizeof line) < 0)
+	    read_head(path, line, sizeof line) < 0)
 		return 0; /* none yet (nothing written since it was introduced) */
 	if (sscanf(line, "%" SCNd64 " %64[0-9a-f]", &seq, hash) != 2 || strlen(hash) != 64) {
 		*bad_id = -1;

@@ -11,29 +11,28 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Rewrite in place (truncate, write): a rename would leave the container's
- * bind mount on the old inode. */
-static int rewrite(const char *path, const char *text, size_t len, struct dome_error *err)
-{
-	return dome_write_file(path, text, len, 0644, err);
-}
-
-/* Rewrite only a file that exists: a refresh must never create files in
- * the directory of a container being destroyed meanwhile. 0 when written,
- * 1 when there is no such file, -1 on error. */
-static int rewrite_existing(const char *path, const char *text, size_t len,
+/* Write `text` to `path` unless it holds exactly that already: a start
+ * rewrites its container's three files, and on ext4 a truncate of a file
+ * with data costs far more than reading it (the blocks are freed, and the
+ * truncate-then-write pattern makes the close start writeback). In place,
+ * never by rename: a rename would leave a running container's bind mount on
+ * the old inode. With `create` false a missing file is left missing (a
+ * refresh must never create files in the directory of a container being
+ * destroyed meanwhile). 0 when the file holds the text, 1 when there is no
+ * such file and `create` is false, -1 on error. */
+static int write_if_changed(const char *path, const char *text, size_t len, bool create,
 			    struct dome_error *err)
 {
-	/* Unchanged: no write (a truncate costs more than this read). */
-	char have[4096];
+	char have[4096] = "";
 	ssize_t got = len < sizeof have ? dome_read_small(path, have, sizeof have) : -1;
-	if (got < 0 && errno == ENOENT)
+	if (got < 0 && errno == ENOENT && !create)
 		return 1;
 	if (got == (ssize_t)len && memcmp(have, text, len) == 0)
 		return 0;
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0),
+		      0644);
 	if (fd < 0)
-		return errno == ENOENT ? 1 : dome_fail(err, errno, "cannot write %s", path);
+		return errno == ENOENT && !create ? 1 : dome_fail(err, errno, "cannot write %s", path);
 	ssize_t n = write(fd, text, len);
 	int e = errno;
 	close(fd);
@@ -89,17 +88,21 @@ int dome_names_prepare(struct dome_ctx *ctx, const struct dome_container *c,
 		}
 	}
 	if (dome_path(ctx, path, sizeof path, "containers/%s/resolv.conf", c->name) < 0 ||
-	    rewrite(path, text ? text : "", len, err) < 0)
+	    write_if_changed(path, text ? text : "", len, true, err) < 0)
 		return -1;
 	char hostname[80];
 	int n = snprintf(hostname, sizeof hostname, "%s\n", c->name);
 	if (dome_path(ctx, path, sizeof path, "containers/%s/hostname", c->name) < 0 ||
-	    rewrite(path, hostname, (size_t)n, err) < 0)
+	    write_if_changed(path, hostname, (size_t)n, true, err) < 0)
 		return -1;
-	/* Made empty here, filled by dome_names_refresh, which only rewrites. */
-	if (dome_path(ctx, path, sizeof path, "containers/%s/hosts", c->name) < 0 ||
-	    rewrite(path, "", 0, err) < 0)
+	/* Made here (empty) when missing, filled by dome_names_refresh, which
+	 * never creates files. */
+	if (dome_path(ctx, path, sizeof path, "containers/%s/hosts", c->name) < 0)
 		return -1;
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return dome_fail(err, errno, "cannot write %s", path);
+	close(fd);
 	return 0;
 }
 
@@ -129,7 +132,7 @@ int dome_names_refresh(struct dome_ctx *ctx, const char *only, struct dome_error
 		char path[PATH_MAX];
 		if (dome_path(ctx, path, sizeof path, "containers/%s/hosts", self->name) < 0)
 			continue;
-		if (rewrite_existing(path, text ? text : "", len, err) < 0)
+		if (write_if_changed(path, text ? text : "", len, false, err) < 0)
 			return -1;
 	}
 	return 0;

@@ -48,6 +48,9 @@ sqlite3_stmt *dome_store_stmt(struct dome_store *st, const char *sql, struct dom
 int dome_store_begin(struct dome_store *st, struct dome_error *err);
 int dome_store_commit(struct dome_store *st, struct dome_error *err);
 void dome_store_rollback(struct dome_store *st);
+/* Put every committed change on disk now (the WAL synced): commits are not
+ * synced one by one. Best effort. */
+void dome_store_sync(struct dome_store *st);
 
 /* Fill `err` from the database's last error, with context. */
 int dome_store_fail(struct dome_store *st, struct dome_error *err, const char *what);
