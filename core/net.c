@@ -509,22 +509,6 @@ static int configure_inside(struct nl_sock *sock, void *arg, struct dome_error *
 	return add_default_route(sock, ifindex, cfg->sn->gateway, err);
 }
 
-static int lo_up(struct nl_sock *sock, void *arg, struct dome_error *err)
-{
-	(void)arg;
-	return link_up(sock, "lo", err);
-}
-
-int dome_net_setup_lo(pid_t pid, struct dome_error *err)
-{
-	__cleanup_close int fd = open_container_netns(pid, err);
-	if (fd < 0 || in_netns(fd, lo_up, NULL, err) < 0) {
-		dome_error_prefix(err, "bringing lo up for process %d", (int)pid);
-		return -1;
-	}
-	return 0;
-}
-
 /* ---- the per-container veth ---- */
 
 static const char SQL_IF_OWNER[] =

@@ -79,8 +79,6 @@ int dome_net_bridge_status(const char *bridge, struct dome_bridge_status *out,
  * both ends, attach the host end. On failure, removes what it made. */
 int dome_net_setup(struct dome_ctx *ctx, const struct dome_container *c, pid_t pid,
 		   uint32_t addr, struct dome_error *err);
-/* Only bring lo up in the netns of `pid` (none mode). */
-int dome_net_setup_lo(pid_t pid, struct dome_error *err);
 /* Remove the container's host veth if it exists (its peer goes with it). */
 int dome_net_teardown(struct dome_ctx *ctx, const struct dome_container *c,
 		      struct dome_error *err);

@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -29,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <net/if.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -310,7 +312,8 @@ struct child_args {
 	const char *names_dir;  /* holds hosts, resolv.conf, hostname (names.h) */
 	const char *init;
 	bool no_new_privs;
-	int go_fd;              /* SYNC_GO: read end */
+	bool own_netns;         /* lo is ours to bring up */
+	int go_fd;              /* SYNC_GO: our end of a socket pair */
 	int err_fd;             /* SYNC_EXECED: write end, close-on-exec */
 	struct dome_cgroup *cg; /* C moves itself in (dome_cgroup_attach_self) */
 	bool in_unified;        /* cloned into the cgroup2 dir already */
@@ -462,28 +465,27 @@ int dome_runtime_drop_caps(void)
 	return 0;
 }
 
+/* lo up in the container's own network namespace: one ioctl from inside
+ * instead of a netlink session entered from P. */
+static int loopback_up(void)
+{
+	__cleanup_close int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	strlcpy(ifr.ifr_name, "lo", sizeof ifr.ifr_name);
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return -1;
+	ifr.ifr_flags |= IFF_UP;
+	return ioctl(s, SIOCSIFFLAGS, &ifr);
+}
+
+/* C builds its root while P sets up what it needs from outside (the veth),
+ * then waits for SYNC_GO before it joins its v1 cgroups: a C whose P died
+ * meanwhile leaves at SYNC_GO (EOF) having joined nothing but the cgroup2
+ * dir it was born in, which P's cleanup or dome's reconcile removes once it
+ * is gone (dome_cg_rmdir waits out EBUSY). */
 static __attribute__((noreturn)) void child_main(const struct child_args *a)
 {
-	char go;
-	/* SYNC_GO: P has given us our network. A closed pipe without the byte
-	 * means P gave up: just leave. */
-	if (read_full(a->go_fd, &go, 1) != 1)
-		_exit(126);
-	close(a->go_fd);
-	/* Into the cgroup, limits already set, before anything else runs
-	 * here. This process is single-threaded, so it moves itself without
-	 * the kernel's global lock and its RCU grace period (cgroup.h): a
-	 * move by P took 10-20 ms, most of a start (bench/README.md). */
-	struct dome_error cg_err;
-	if (dome_cgroup_attach_self(a->cg, a->in_unified, &cg_err) < 0) {
-		write_all(a->err_fd, cg_err.msg, strlen(cg_err.msg));
-		_exit(127);
-	}
-
-	/* The cgroup namespace is made now, after the attach, so its root is
-	 * the container's own cgroup. */
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		child_fail(a, "creating the cgroup namespace", errno);
 	/* Nothing mounted from here on may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		child_fail(a, "making mounts private", errno);
@@ -504,6 +506,28 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 		child_fail(a, "binding /etc/hosts, resolv.conf and hostname", errno);
 	if (protect_proc(a->rootfs) < 0)
 		child_fail(a, "protecting /proc", errno);
+	if (a->own_netns && loopback_up() < 0)
+		child_fail(a, "bringing lo up", errno);
+
+	/* SYNC_GO: P has given us our network. A closed socket without the
+	 * byte means P gave up: just leave. */
+	char go;
+	if (read_full(a->go_fd, &go, 1) != 1)
+		_exit(126);
+	close(a->go_fd);
+	/* Into the cgroup, limits already set, before anything of the image
+	 * runs. This process is single-threaded, so it moves itself without
+	 * the kernel's global lock and its RCU grace period (cgroup.h): a
+	 * move by P took 10-20 ms, most of a start (bench/README.md). */
+	struct dome_error cg_err;
+	if (dome_cgroup_attach_self(a->cg, a->in_unified, &cg_err) < 0) {
+		write_all(a->err_fd, cg_err.msg, strlen(cg_err.msg));
+		_exit(127);
+	}
+	/* The cgroup namespace is made now, after the attach, so its root is
+	 * the container's own cgroup. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		child_fail(a, "creating the cgroup namespace", errno);
 
 	/* pivot_root(".", ".") stacks the old root under the new one; the
 	 * detach then drops it without needing a directory in the image. */
@@ -756,7 +780,11 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 
 	if (open_console(&pty, slave, sizeof slave, err) < 0)
 		goto fail;
-	if (pipe2(cloned, O_CLOEXEC) < 0 || pipe2(go, 0) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+	/* SYNC_GO is a socket pair, not a pipe: C may have died before reading
+	 * it, and a send with MSG_NOSIGNAL then fails instead of raising
+	 * SIGPIPE in P. */
+	if (pipe2(cloned, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, go) < 0 ||
+	    pipe2(errp, O_CLOEXEC) < 0) {
 		dome_fail(err, errno, "cannot create the start pipes");
 		goto fail_pipes;
 	}
@@ -767,7 +795,7 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 		.cloned_fd = cloned[1], .cgroup_fd = cgroup_fd, .new_netns = strcmp(c->net_mode, "host") != 0,
 		.child = { .name = c->name, .lower = img.path, .upper = upper, .work = work,
 			   .rootfs = rootfs, .console = slave, .names_dir = names,
-			   .no_new_privs = c->no_new_privs,
+			   .no_new_privs = c->no_new_privs, .own_netns = strcmp(c->net_mode, "host") != 0,
 			   .init = img.init_cmd,
 			   .go_fd = go[0], .err_fd = errp[1], .cg = s.cg },
 	};
@@ -804,27 +832,24 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	dome_proc_start_time(s.init, &s.init_start);
 	dome_fault_point("start.after-monitor");
 
-	/* No dome_cgroup_attach here: C moves itself after SYNC_GO. */
+	/* No dome_cgroup_attach here: C moves itself in after SYNC_GO. */
 	if (bridged) {
 		if (dome_net_setup(ctx, c, s.init, addr, err) < 0)
 			goto fail_pipes;
 		s.net_done = true;
 		dome_fault_point("start.after-network");
-	} else if (m.new_netns && dome_net_setup_lo(s.init, err) < 0) {
-		goto fail_pipes;
 	}
 	dome_fault_point("start.before-go");
-	/* SYNC_GO */
-	if (write_all(go[1], "g", 1) < 0) {
-		dome_fail(err, errno, "cannot release the container's init");
-		goto fail_pipes;
-	}
+	/* SYNC_GO. C builds its root meanwhile and may have failed already:
+	 * then the send fails and its reason is on the error pipe. */
+	bool released = send(go[1], "g", 1, MSG_NOSIGNAL) == 1;
 	close(go[1]);
 	go[1] = -1;
-	/* SYNC_EXECED: EOF with no message means init is running. */
+	/* SYNC_EXECED: EOF with no message, after C got SYNC_GO, means init is
+	 * running. */
 	char why[512];
 	ssize_t n = read_full(errp[0], why, sizeof why - 1);
-	if (n != 0) {
+	if (n != 0 || !released) {
 		why[n > 0 ? n : 0] = '\0';
 		dome_fail(err, 0, "the container failed while %s", n > 0 ? why : "starting");
 		goto fail_pipes;

@@ -60,6 +60,8 @@ expect_grep "$TEST_ROOT/resolv" "^nameserver $SUBNET_PFX.1\$" "resolv.conf from 
 expect_status 0 "none mode" -- d create "${p}c" --net none --start
 d exec "${p}c" -- ls /sys/class/net > "$TEST_ROOT/links"
 [ "$(tr -d '\n ' < "$TEST_ROOT/links")" = lo ] && ok "none mode has only lo" || { not_ok "none mode has only lo"; cat "$TEST_ROOT/links"; }
+flags=$(d exec "${p}c" -- cat /sys/class/net/lo/flags)
+[ -n "$flags" ] && [ $(( flags & 1 )) = 1 ] && ok "none mode: lo is up (flags $flags)" || not_ok "none mode: lo is up (flags '$flags')"
 
 static="$SUBNET_PFX.6"
 expect_status 0 "static address" -- d create "${p}d" --ip "$static" --start
