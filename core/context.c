@@ -5,6 +5,7 @@
 #include "settings.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -112,6 +113,20 @@ static int make_root(const struct dome_ctx *ctx, struct dome_error *err)
 	return 0;
 }
 
+static int make_database(const char *path, struct dome_error *err)
+{
+	__cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return errno == EEXIST ? 0 : dome_fail(err, errno, "cannot create %s", path);
+	struct group *g = getgrnam("dome");
+	if (g && fchown(fd, 0, g->gr_gid) < 0)
+		return dome_fail(err, errno, "cannot give %s to the dome group", path);
+	/* The mode asked for is cut by the umask: set it as meant. */
+	if (fchmod(fd, 0640) < 0)
+		return dome_fail(err, errno, "cannot set the mode of %s", path);
+	return 0;
+}
+
 struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *err)
 {
 	__cleanup_free struct dome_ctx *ctx = calloc(1, sizeof *ctx);
@@ -134,7 +149,14 @@ struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *er
 		dome_invalid(err, "state root %s is too long", ctx->cfg.root);
 		return NULL;
 	}
-	bool fresh = !ctx->readonly && access(dbpath, F_OK) != 0;
+	/* A new database is made here, before SQLite opens it, with the mode
+	 * and group it keeps: readable by the dome group (when the host has
+	 * one), writable by root only. SQLite gives its WAL and index files
+	 * (which persist between runs, store.c) the database's owner and mode
+	 * when it makes them. Settled once, so other runs skip the group
+	 * lookup (NSS can be slow). */
+	if (!ctx->readonly && access(dbpath, F_OK) != 0 && make_database(dbpath, err) < 0)
+		return NULL;
 	ctx->store = dome_store_open(dbpath, ctx->readonly, err);
 	if (!ctx->store)
 		return NULL;
@@ -144,17 +166,6 @@ struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *er
 		return NULL;
 	}
 	if (!ctx->readonly) {
-		/* The database is readable by the dome group (when the host has
-		 * one), writable by root only; settled when it is made, so other
-		 * runs skip the group lookup (NSS can be slow). */
-		struct group *g = fresh ? getgrnam("dome") : NULL;
-		if (g && chown(dbpath, 0, g->gr_gid) < 0) {
-			dome_fail(err, errno, "cannot give %s to the dome group", dbpath);
-			dome_store_close(ctx->store);
-			return NULL;
-		}
-		if (fresh)
-			chmod(dbpath, 0640);
 		if (dome_audit_close_interrupted(ctx, err) < 0) {
 			dome_store_close(ctx->store);
 			return NULL;
