@@ -273,14 +273,13 @@ int dome_chain_seal(struct dome_store *st, const struct dome_chain *c, int64_t i
  * per change on ext4, whose rename over an existing file starts writeback
  * of the new one. The line only grows (positions only grow), so a shorter
  * file is cut only after an edit by hand. */
-void dome_chain_write_head(const struct dome_ctx *ctx, const struct dome_chain *c, int64_t seq,
-			   const char *hash)
+static void put_head(const struct dome_ctx *ctx, const struct dome_chain *c, int64_t seq,
+		     const char *hash)
 {
 	char path[PATH_MAX], line[96];
 	if (dome_path(ctx, path, sizeof path, "%s", c->head_file) < 0)
 		return;
 	int n = snprintf(line, sizeof line, "%" PRId64 " %s\n", seq, hash);
-	dome_store_sync(ctx->store);
 	__cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	struct stat sb;
 	if (fd < 0 || flock(fd, LOCK_EX) < 0 || pwrite(fd, line, (size_t)n, 0) != n ||
@@ -288,6 +287,32 @@ void dome_chain_write_head(const struct dome_ctx *ctx, const struct dome_chain *
 		return;
 	if (sb.st_size > n && ftruncate(fd, n) < 0)
 		return;
+}
+
+void dome_chain_write_head(struct dome_ctx *ctx, const struct dome_chain *c, int64_t seq,
+			   const char *hash)
+{
+	dome_store_sync(ctx->store);
+	put_head(ctx, c, seq, hash);
+	if (ctx->pending_chain && ctx->pending_chain != c)
+		put_head(ctx, ctx->pending_chain, ctx->pending_seq, ctx->pending_hash);
+	ctx->pending_chain = NULL;
+}
+
+void dome_chain_note_head(struct dome_ctx *ctx, const struct dome_chain *c, int64_t seq,
+			  const char *hash)
+{
+	if (ctx->pending_chain && ctx->pending_chain != c)
+		dome_chain_flush_heads(ctx); /* one pending head at a time */
+	ctx->pending_chain = c;
+	ctx->pending_seq = seq;
+	strlcpy(ctx->pending_hash, hash, sizeof ctx->pending_hash);
+}
+
+void dome_chain_flush_heads(struct dome_ctx *ctx)
+{
+	if (ctx->pending_chain)
+		dome_chain_write_head(ctx, ctx->pending_chain, ctx->pending_seq, ctx->pending_hash);
 }
 
 /* The head file's line, read under a shared flock; -1 when there is none. */

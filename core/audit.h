@@ -81,8 +81,16 @@ int dome_chain_next(struct dome_store *st, const struct dome_chain *c, int64_t *
 /* Hash entry ID's chained columns (read back as stored) and store it. */
 int dome_chain_seal(struct dome_store *st, const struct dome_chain *c, int64_t id,
 		    char hash[65], struct dome_error *err);
-void dome_chain_write_head(const struct dome_ctx *ctx, const struct dome_chain *c, int64_t seq,
+/* Move a chain's head file to (seq, hash), after syncing the store, and any
+ * head noted before it with it. */
+void dome_chain_write_head(struct dome_ctx *ctx, const struct dome_chain *c, int64_t seq,
 			   const char *hash);
+/* Note a head to write at the next sync: the change record that follows
+ * (its dome_chain_write_head), dome_chain_flush_heads, or dome_close. One
+ * sync then covers both chains: a change that records an event costs one. */
+void dome_chain_note_head(struct dome_ctx *ctx, const struct dome_chain *c, int64_t seq,
+			  const char *hash);
+void dome_chain_flush_heads(struct dome_ctx *ctx);
 /* After the chain itself held up to position `tail`. *bad_id: -1 when
  * entries are missing from its end, the id of the entry that differs. */
 int dome_chain_check_head(struct dome_ctx *ctx, const struct dome_chain *c, int64_t tail,

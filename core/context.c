@@ -178,7 +178,9 @@ void dome_close(struct dome_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	if (ctx->store)
+	if (ctx->store) {
+		dome_chain_flush_heads(ctx);
 		dome_store_close(ctx->store);
+	}
 	free(ctx);
 }

@@ -22,12 +22,18 @@ struct dome_actor {
 	int64_t pid_start;
 };
 
+struct dome_chain;
+
 struct dome_ctx {
 	struct dome_config cfg;
 	struct dome_store *store;
 	bool readonly;
 	char reason[512];        /* reason given for the changes of this run */
 	struct dome_actor actor;
+	/* An event chain's head not written yet (audit.h, dome_chain_note_head). */
+	const struct dome_chain *pending_chain;
+	int64_t pending_seq;
+	char pending_hash[65];
 };
 
 struct dome_open_opts {

@@ -90,7 +90,8 @@ int dome_event_record(struct dome_ctx *ctx, const char *container, const char *k
 	char what[128];
 	snprintf(what, sizeof what, "recording the %s event of %s", kind, container);
 	/* Its own write transaction, unless the caller is in one already
-	 * (then events.head catches up at the next event). */
+	 * (then events.head catches up at the next event). The head is
+	 * written at the next sync (dome_chain_note_head). */
 	bool own = sqlite3_get_autocommit(dome_store_db(ctx->store));
 	if (own && dome_store_begin(ctx->store, err) < 0)
 		goto out;
@@ -100,7 +101,7 @@ int dome_event_record(struct dome_ctx *ctx, const char *container, const char *k
 	if (own && rc < 0)
 		dome_store_rollback(ctx->store);
 	else if (own && (rc = dome_store_commit(ctx->store, err)) == 0)
-		dome_chain_write_head(ctx, &events_chain, seq, hash);
+		dome_chain_note_head(ctx, &events_chain, seq, hash);
 out:
 	json_decref(detail);
 	return rc;
