@@ -118,8 +118,9 @@ struct dome_ctx *cli_ctx(struct cli *cli, struct dome_error *err)
 		cli->ctx = dome_open(&cli->opts, err);
 	/* Every run first brings the inventory in line with the kernel: a
 	 * recorded run whose init is gone becomes stopped. Cheap (one read,
-	 * pid + start time checks) and never waits for another dome; its own
-	 * failures show up again in what the verb does next. */
+	 * pid + start time checks) and waits for another dome only briefly,
+	 * for a container whose run looks ended; its own failures show up
+	 * again in what the verb does next. */
 	if (cli->ctx && !cli->reconciled) {
 		struct dome_error ignored;
 		cli->reconciled = true;

@@ -912,6 +912,9 @@ int dome_container_stats_brief(struct dome_ctx *ctx, const struct dome_container
 
 /* ------------------------------------------------------------- reconcile */
 
+/* How long reconcile waits for a container's lock (see below). */
+#define RECONCILE_LOCK_WAIT_MS 100
+
 int dome_reconcile(struct dome_ctx *ctx, struct dome_error *err)
 {
 	if (ctx->readonly)
@@ -927,14 +930,19 @@ int dome_reconcile(struct dome_ctx *ctx, struct dome_error *err)
 		/* A monitor still running is recording this exit itself. */
 		if (!dome_runtime_wait_monitor(c, 0))
 			continue;
-		int lock = dome_trylock_container(ctx, c->name, err);
+		/* Briefly: the holder may be this run's monitor undoing a start
+		 * whose dome died (runtime.c, monitor_record_end), done in
+		 * milliseconds; past that, someone is working on it and will
+		 * settle it. */
+		int lock = dome_trylock_container(ctx, c->name, RECONCILE_LOCK_WAIT_MS, err);
 		if (lock < 0)
-			continue; /* someone is working on it: they will settle it */
+			continue;
 		struct dome_container now;
 		if (dome_inv_find(ctx->store, c->name, &now, err) == 1 &&
 		    strcmp(now.state, "stopped") != 0 && !dome_runtime_alive(&now))
 			dome_runtime_cleanup(ctx, &now, -1, err);
 		dome_unlock_container(lock);
 	}
+	dome_chain_flush_heads(ctx); /* the exits it recorded */
 	return 0;
 }

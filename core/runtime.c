@@ -94,9 +94,10 @@ int dome_lock_container(struct dome_ctx *ctx, const char *name, struct dome_erro
 	return lock_container(ctx, name, 30000, err);
 }
 
-int dome_trylock_container(struct dome_ctx *ctx, const char *name, struct dome_error *err)
+int dome_trylock_container(struct dome_ctx *ctx, const char *name, int wait_ms,
+			   struct dome_error *err)
 {
-	return lock_container(ctx, name, 0, err);
+	return lock_container(ctx, name, wait_ms, err);
 }
 
 void dome_unlock_container(int fd)
@@ -484,8 +485,23 @@ static int loopback_up(void)
  * meanwhile leaves at SYNC_GO (EOF) having joined nothing but the cgroup2
  * dir it was born in, which P's cleanup or dome's reconcile removes once it
  * is gone (dome_cg_rmdir waits out EBUSY). */
+/* Close every inherited descriptor but stdio and the two kept ones. */
+static void close_all_but(int keep1, int keep2)
+{
+	int lo = keep1 < keep2 ? keep1 : keep2, hi = keep1 < keep2 ? keep2 : keep1;
+	if (lo > 3)
+		syscall(SYS_close_range, 3, lo - 1, 0);
+	if (hi > lo + 1)
+		syscall(SYS_close_range, lo + 1, hi - 1, 0);
+	syscall(SYS_close_range, hi + 1, ~0U, 0);
+}
+
 static __attribute__((noreturn)) void child_main(const struct child_args *a)
 {
+	/* First: P's container lock must not be held here. A C whose P died
+	 * builds on for a few milliseconds before it learns that at SYNC_GO,
+	 * and meanwhile the lock would keep `dome` from cleaning up. */
+	close_all_but(a->go_fd, a->err_fd);
 	/* Nothing mounted from here on may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		child_fail(a, "making mounts private", errno);
@@ -1017,11 +1033,18 @@ int dome_runtime_stop(struct dome_ctx *ctx, struct dome_container *c, int timeou
 			gone = wait_pidfd(init_fd, timeout_s * 1000);
 		}
 		if (!gone) {
+			/* Init first, through its pidfd: as pid 1 of its PID
+			 * namespace its death takes every process of the
+			 * namespace with it, and the pidfd wakes us the moment it
+			 * is dead, where polling the cgroup until it empties
+			 * overshot by up to half the wait. The cgroup sweep then
+			 * catches what is in the cgroup outside the namespace (a
+			 * `dome exec` caller) and finds the rest gone. */
+			syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
+			gone = wait_pidfd(init_fd, 10000);
 			if (cg)
 				dome_cgroup_kill_all(cg, err);
-			else
-				kill((pid_t)c->pid, SIGKILL);
-			if (!wait_pidfd(init_fd, 10000)) {
+			if (!gone && !wait_pidfd(init_fd, 10000)) {
 				dome_cgroup_free(cg);
 				return dome_fail(err, 0, "container '%s' did not die after SIGKILL", c->name);
 			}
@@ -1089,9 +1112,15 @@ static void monitor_record_end(const char *root, const char *rundir, const char 
 		struct dome_open_opts o = { .root = root };
 		struct dome_ctx *ctx = dome_open(&o, &err);
 		struct dome_container c;
-		if (ctx && dome_inv_find(ctx->store, name, &c, &err) == 1 && c.pid == init &&
-		    c.pid_start == start)
+		int found = ctx ? dome_inv_find(ctx->store, name, &c, &err) : -1;
+		if (found == 1 && c.pid == init && c.pid_start == start)
 			dome_runtime_cleanup(ctx, &c, status, &err);
+		/* A start whose P died before it named this run (init left at
+		 * SYNC_GO): with the lock free no other start is under way, so
+		 * the half-made run is this one; undone as dome's reconcile
+		 * would (it found the lock held by us, and left it). */
+		else if (found == 1 && c.pid == 0 && strcmp(c.state, "starting") == 0)
+			dome_runtime_cleanup(ctx, &c, -1, &err);
 		dome_close(ctx);
 	}
 	dome_unlock_container(lock);

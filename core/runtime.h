@@ -57,8 +57,10 @@ int dome_monitor_main(int argc, char **argv) __attribute__((noreturn));
  * lifecycle operation so two consoles or scripts cannot race one container. */
 int dome_lock_container(struct dome_ctx *ctx, const char *name, struct dome_error *err);
 void dome_unlock_container(int fd);
-/* The same lock without waiting: fails at once (errnum EWOULDBLOCK) when
- * another dome holds it. For reconcile, which must never stall a verb. */
-int dome_trylock_container(struct dome_ctx *ctx, const char *name, struct dome_error *err);
+/* The same lock, waiting at most `wait_ms` (0: not at all; errnum
+ * EWOULDBLOCK when another dome holds it). For reconcile and doctor, which
+ * must not stall behind a long operation. */
+int dome_trylock_container(struct dome_ctx *ctx, const char *name, int wait_ms,
+			   struct dome_error *err);
 
 #endif
