@@ -419,16 +419,26 @@ static int memory_stats(const char *dir, struct dome_cgroup_stats *out, struct d
 	return 0;
 }
 
+/* CPU time from cpuacct, for both the full and the brief figures. */
+static int read_cpu_usec(struct dome_cgroup *cg, struct dome_cgroup_stats *out,
+			 struct dome_error *err)
+{
+	const char *dir = dir_of(cg, CG_CPUACCT);
+	uint64_t v;
+	if (dir && dome_cg_read_u64(dir, "cpuacct.usage", &v, err) < 0)
+		return -1;
+	if (dir)
+		out->cpu_usec = v / 1000;
+	return 0;
+}
+
 static int v1_stats(struct dome_cgroup *cg, struct dome_cgroup_stats *out,
 		    struct dome_error *err)
 {
 	const char *dir;
 	uint64_t v;
-	if ((dir = dir_of(cg, CG_CPUACCT))) {
-		if (dome_cg_read_u64(dir, "cpuacct.usage", &v, err) < 0)
-			return -1;
-		out->cpu_usec = v / 1000;
-	}
+	if (read_cpu_usec(cg, out, err) < 0)
+		return -1;
 	if ((dir = dir_of(cg, CG_MEMORY)) && memory_stats(dir, out, err) < 0)
 		return -1;
 	if ((dir = dir_of(cg, CG_PIDS))) {
@@ -447,12 +457,8 @@ static int v1_stats_brief(struct dome_cgroup *cg, struct dome_cgroup_stats *out,
 			  struct dome_error *err)
 {
 	const char *dir;
-	uint64_t v;
-	if ((dir = dir_of(cg, CG_CPUACCT))) {
-		if (dome_cg_read_u64(dir, "cpuacct.usage", &v, err) < 0)
-			return -1;
-		out->cpu_usec = v / 1000;
-	}
+	if (read_cpu_usec(cg, out, err) < 0)
+		return -1;
 	if ((dir = dir_of(cg, CG_MEMORY)) &&
 	    dome_cg_read_u64(dir, "memory.usage_in_bytes", &out->memory_current, err) < 0)
 		return -1;
