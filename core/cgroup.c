@@ -193,18 +193,43 @@ void dome_cgroup_free(struct dome_cgroup *cg)
 	free(cg);
 }
 
-struct dome_cgroup *dome_cgroup_create(const char *prefix, const char *name,
-				       bool adopt_existing, struct dome_error *err)
+static int create_parts(struct dome_cgroup *cg, unsigned parts, bool adopt_existing,
+			struct dome_error *err)
+{
+	if (cg->drv->create(cg, parts, adopt_existing, err) < 0) {
+		dome_error_prefix(err, "creating the cgroup of '%s'", cg->name);
+		return -1;
+	}
+	return 0;
+}
+
+static struct dome_cgroup *create_new(const char *prefix, const char *name, unsigned parts,
+				      bool adopt_existing, struct dome_error *err)
 {
 	struct dome_cgroup *cg = cgroup_new(prefix, name, err);
-	if (!cg)
-		return NULL;
-	if (cg->drv->create(cg, adopt_existing, err) < 0) {
-		dome_error_prefix(err, "creating the cgroup of '%s'", name);
+	if (cg && create_parts(cg, parts, adopt_existing, err) < 0) {
 		free(cg);
 		return NULL;
 	}
 	return cg;
+}
+
+struct dome_cgroup *dome_cgroup_create(const char *prefix, const char *name,
+				       bool adopt_existing, struct dome_error *err)
+{
+	return create_new(prefix, name, DOME_CG_PART_CLONE | DOME_CG_PART_REST, adopt_existing,
+			  err);
+}
+
+struct dome_cgroup *dome_cgroup_create_clone_part(const char *prefix, const char *name,
+						  bool adopt_existing, struct dome_error *err)
+{
+	return create_new(prefix, name, DOME_CG_PART_CLONE, adopt_existing, err);
+}
+
+int dome_cgroup_create_rest(struct dome_cgroup *cg, bool adopt_existing, struct dome_error *err)
+{
+	return create_parts(cg, DOME_CG_PART_REST, adopt_existing, err);
 }
 
 static bool is_dir(const char *path)

@@ -34,6 +34,20 @@ struct dome_cgroup;
  * exists already, unless `adopt_existing`. */
 struct dome_cgroup *dome_cgroup_create(const char *prefix, const char *name,
 				       bool adopt_existing, struct dome_error *err);
+/* A start makes its cgroup in two steps, so that init can be cloned into it
+ * (clone3 CLONE_INTO_CGROUP needs the cgroup2 dir) and build its root while
+ * the v1 dirs and the limits are still being written; it joins those
+ * itself (dome_cgroup_attach_self) before anything of the image runs.
+ * dome_cgroup_create_clone_part makes the cgroup2 dir (all of it on v2,
+ * devices restricted; nothing on a pure v1 host), dome_cgroup_create_rest the
+ * v1 dirs with their device rules. Either undoes its own part on failure. */
+enum dome_cgroup_part {
+	DOME_CG_PART_CLONE = 1u,
+	DOME_CG_PART_REST = 2u,
+};
+struct dome_cgroup *dome_cgroup_create_clone_part(const char *prefix, const char *name,
+						  bool adopt_existing, struct dome_error *err);
+int dome_cgroup_create_rest(struct dome_cgroup *cg, bool adopt_existing, struct dome_error *err);
 /* An existing container cgroup; NULL with an error when it is not there. */
 struct dome_cgroup *dome_cgroup_open(const char *prefix, const char *name,
 				     struct dome_error *err);

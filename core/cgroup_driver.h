@@ -53,8 +53,10 @@ struct dome_cgroup {
 
 struct dome_cgroup_driver {
 	const char *name;
-	/* Make the dirs (prefix level too) with their inherited settings. */
-	int (*create)(struct dome_cgroup *cg, bool adopt_existing, struct dome_error *err);
+	/* Make the dirs of `parts` (DOME_CG_PART_*; prefix level too) with
+	 * their inherited settings. */
+	int (*create)(struct dome_cgroup *cg, unsigned parts, bool adopt_existing,
+		      struct dome_error *err);
 	int (*apply_limits)(struct dome_cgroup *cg, const struct dome_limits *l,
 			    struct dome_error *err);
 	int (*freeze)(struct dome_cgroup *cg, bool frozen, struct dome_error *err);

@@ -87,28 +87,36 @@ static void unmake_pair(const char *dir, const bool made[2])
 		rmdir(prefix_dir); /* fails harmlessly if another container moved in */
 }
 
-static int v1_create(struct dome_cgroup *cg, bool adopt, struct dome_error *err)
+/* The dirs in every v1 hierarchy, with the device rules; undone on failure. */
+static int make_v1_dirs(struct dome_cgroup *cg, bool adopt, struct dome_error *err)
 {
-	bool made[CG_NCTRL + 1][2] = { { false } };
+	bool made[CG_NCTRL][2] = { { false } };
 	size_t i;
 	for (i = 0; i < cg->nhier; i++)
 		if (make_pair(cg->hier[i].dir, cg->hier[i].ctrls & CG_CPUSET, adopt, made[i],
 			      err) < 0)
 			goto undo;
-	if (cg->unified[0] && make_pair(cg->unified, false, adopt, made[i], err) < 0)
-		goto undo;
 	const char *devices = dir_of(cg, CG_DEVICES);
-	if (devices && dome_cg_v1_restrict_devices(devices, err) < 0) {
-		i = cg->nhier; /* undo everything, unified included */
-		goto undo;
-	}
-	return 0;
+	if (!devices || dome_cg_v1_restrict_devices(devices, err) == 0)
+		return 0;
 undo:
-	if (cg->unified[0] && i == cg->nhier)
-		unmake_pair(cg->unified, made[i]);
 	for (size_t j = 0; j < cg->nhier && j <= i; j++)
 		unmake_pair(cg->hier[j].dir, made[j]);
 	return -1;
+}
+
+static int v1_create(struct dome_cgroup *cg, unsigned parts, bool adopt, struct dome_error *err)
+{
+	bool made_unified[2] = { false, false };
+	if ((parts & DOME_CG_PART_CLONE) && cg->unified[0] &&
+	    make_pair(cg->unified, false, adopt, made_unified, err) < 0)
+		return -1;
+	if ((parts & DOME_CG_PART_REST) && make_v1_dirs(cg, adopt, err) < 0) {
+		if (cg->unified[0])
+			unmake_pair(cg->unified, made_unified);
+		return -1;
+	}
+	return 0;
 }
 
 static int missing(const char *what, const char *ctrl, struct dome_error *err)

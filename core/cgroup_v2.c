@@ -57,8 +57,12 @@ static int enable_controllers(const char *dir, struct dome_error *err)
 	return 0;
 }
 
-static int v2_create(struct dome_cgroup *cg, bool adopt, struct dome_error *err)
+/* Everything is in the one cgroup2 dir, which a clone needs: all of it is
+ * DOME_CG_PART_CLONE. */
+static int v2_create(struct dome_cgroup *cg, unsigned parts, bool adopt, struct dome_error *err)
 {
+	if (!(parts & DOME_CG_PART_CLONE))
+		return 0;
 	char prefix_dir[PATH_MAX], root[PATH_MAX];
 	parent_of(cg->unified, prefix_dir, sizeof prefix_dir);
 	parent_of(prefix_dir, root, sizeof root);

@@ -637,6 +637,12 @@ static __attribute__((noreturn)) void monitor_fork_main(struct monitor_args *m)
 	int32_t msg[3] = { c, 0, (int32_t)getpid() };
 	write_all(m->cloned_fd, msg, sizeof msg); /* SYNC_CLONED */
 	close(m->cloned_fd);
+	/* The monitor's exec and dynamic linking (a millisecond of CPU) run
+	 * only on a core nothing else wants: on a small host they must not
+	 * take a core from C or P, which the start is waiting on. The monitor
+	 * takes the normal policy back once it is up (dome_monitor_main). */
+	struct sched_param idle = { 0 };
+	sched_setscheduler(0, SCHED_IDLE, &idle);
 
 	/* Exec the slim monitor: a fresh image, so the monitor does not carry
 	 * the memory of the process that started it. The pty master is fd 3. */
@@ -676,13 +682,15 @@ static void undo_start(struct dome_ctx *ctx, struct dome_container *c, struct st
 	struct dome_error ignored;
 	if (s->monitor > 0 && dome_proc_alive(s->monitor, s->monitor_start))
 		kill(s->monitor, SIGKILL); /* M first, so it cannot race the cleanup */
+	/* C may be in the cgroup2 dir only (it joins the v1 dirs after
+	 * SYNC_GO), out of reach of a v1 sweep. */
+	if (s->init > 0 && dome_proc_alive(s->init, s->init_start))
+		kill(s->init, SIGKILL);
 	if (s->cg) {
 		dome_cgroup_kill_all(s->cg, &ignored);
 		dome_cgroup_destroy(s->cg, &ignored);
 		dome_cgroup_free(s->cg);
 		s->cg = NULL;
-	} else if (s->init > 0) {
-		kill(s->init, SIGKILL);
 	}
 	if (s->net_done)
 		dome_net_teardown(ctx, c, &ignored);
@@ -743,6 +751,48 @@ static int open_console(int *master, char *slave, size_t len, struct dome_error 
 	return 0;
 }
 
+/* Done by P while M clones C and C mounts its root; none of it is used by
+ * C before SYNC_GO. Limits are in place before anything of the image runs:
+ * C joins the v1 dirs, and execs, only after SYNC_GO. */
+static int prepare_while_cloning(struct dome_ctx *ctx, struct dome_container *c,
+				 struct start_state *s, bool bridged, uint32_t *addr,
+				 struct dome_error *err)
+{
+	if (dome_cgroup_create_rest(s->cg, true, err) < 0 ||
+	    dome_cgroup_apply_limits(s->cg, &c->limits, err) < 0) {
+		dome_error_prefix(err, "setting up the cgroup");
+		return -1;
+	}
+	dome_fault_point("start.after-cgroup");
+	if (bridged) {
+		if (dome_net_ensure_bridge(ctx, err) < 0 || dome_net_lease(ctx, c, addr, err) < 0) {
+			dome_error_prefix(err, "setting up the network");
+			return -1;
+		}
+		s->leased = true;
+		dome_fault_point("start.after-lease");
+	}
+	/* The lease is in the inventory now, so siblings learn this address
+	 * too. */
+	return dome_names_refresh(ctx, bridged ? NULL : c->name, err);
+}
+
+/* SYNC_CLONED: reap M's first fork and learn the pids of M and C. */
+static int join_clone(pid_t first, int cloned_fd, struct start_state *s, struct dome_error *err)
+{
+	while (waitpid(first, NULL, 0) < 0 && errno == EINTR)
+		;
+	int32_t msg[3] = { 0, 0, 0 };
+	if (read_full(cloned_fd, msg, sizeof msg) != (ssize_t)sizeof msg || msg[0] <= 0)
+		return dome_fail(err, msg[0] < 0 ? msg[1] : 0,
+				 "cannot create the container's namespaces");
+	s->init = msg[0];
+	s->monitor = msg[2];
+	dome_proc_start_time(s->monitor, &s->monitor_start);
+	dome_proc_start_time(s->init, &s->init_start);
+	return 0;
+}
+
 int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct dome_error *err)
 {
 	struct dome_image img;
@@ -774,26 +824,19 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	if (dome_inv_update_runtime(ctx->store, c, err) < 0)
 		return -1;
 
-	/* Limits are in place before the payload exists. */
-	s.cg = dome_cgroup_create(ctx->cfg.cgroup_prefix, c->name, true, err);
-	if (!s.cg || dome_cgroup_apply_limits(s.cg, &c->limits, err) < 0)
+	/* The cgroup2 dir first: M clones C straight into it. The rest of the
+	 * cgroup is made while C builds its root (prepare_while_cloning). */
+	s.cg = dome_cgroup_create_clone_part(ctx->cfg.cgroup_prefix, c->name, true, err);
+	if (!s.cg)
 		goto fail_step_cgroup;
 	cgroup_fd = dome_cgroup_unified_fd(s.cg);
-	dome_fault_point("start.after-cgroup");
-	uint32_t addr = 0;
 	bool bridged = strcmp(c->net_mode, "bridge") == 0;
-	if (bridged) {
-		if (dome_net_ensure_bridge(ctx, err) < 0 || dome_net_lease(ctx, c, &addr, err) < 0)
-			goto fail_step_network;
-		s.leased = true;
-		dome_fault_point("start.after-lease");
-	}
-	/* Names before the fork: the child binds them during its mounts. The
-	 * lease is in the inventory now, so siblings learn this address too. */
-	if (dome_names_prepare(ctx, c, err) < 0 ||
-	    dome_names_refresh(ctx, bridged ? NULL : c->name, err) < 0)
+	uint32_t addr = 0;
+	/* The name files exist before the fork: C binds them during its
+	 * mounts. Their text is (re)written in place later, once the lease
+	 * is known. */
+	if (dome_names_prepare(ctx, c, err) < 0)
 		goto fail;
-
 	if (open_console(&pty, slave, sizeof slave, err) < 0)
 		goto fail;
 	/* SYNC_GO is a socket pair, not a pipe: C may have died before reading
@@ -834,22 +877,23 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	close(go[0]);
 	close(errp[1]);
 	cloned[1] = go[0] = errp[1] = -1;
-	while (waitpid(first, NULL, 0) < 0 && errno == EINTR)
-		;
-
-	int32_t msg[3] = { 0, 0, 0 };
-	if (read_full(cloned[0], msg, sizeof msg) != (ssize_t)sizeof msg || msg[0] <= 0) {
-		dome_fail(err, msg[0] < 0 ? msg[1] : 0, "cannot create the container's namespaces");
+	/* Two cores at work: C mounts its root while P writes the rest. */
+	struct dome_error prep_err;
+	int prep = prepare_while_cloning(ctx, c, &s, bridged, &addr, &prep_err);
+	if (prep < 0) {
+		/* M's pids all the same, so the undo can stop them. */
+		join_clone(first, cloned[0], &s, err);
+		*err = prep_err;
 		goto fail_pipes;
 	}
-	s.init = msg[0];
-	s.monitor = msg[2];
-	dome_proc_start_time(s.monitor, &s.monitor_start);
-	dome_proc_start_time(s.init, &s.init_start);
-	dome_fault_point("start.after-monitor");
-
-	/* No dome_cgroup_attach here: C moves itself in after SYNC_GO. */
+	/* The veth goes into C's network namespace: that needs C's pid.
+	 * Without one, P learns the pids after SYNC_GO, so M's scheduling
+	 * (it competes with C and P for two cores) is off the path. */
 	if (bridged) {
+		if (join_clone(first, cloned[0], &s, err) < 0)
+			goto fail_pipes;
+		dome_fault_point("start.after-monitor");
+		/* No dome_cgroup_attach here: C moves itself in after SYNC_GO. */
 		if (dome_net_setup(ctx, c, s.init, addr, err) < 0)
 			goto fail_pipes;
 		s.net_done = true;
@@ -859,6 +903,11 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	/* SYNC_GO. C builds its root meanwhile and may have failed already:
 	 * then the send fails and its reason is on the error pipe. */
 	bool released = send(go[1], "g", 1, MSG_NOSIGNAL) == 1;
+	if (!bridged) {
+		if (join_clone(first, cloned[0], &s, err) < 0)
+			goto fail_pipes;
+		dome_fault_point("start.after-monitor");
+	}
 	close(go[1]);
 	go[1] = -1;
 	/* SYNC_EXECED: EOF with no message, after C got SYNC_GO, means init is
@@ -897,9 +946,6 @@ fail_pipes:
 	goto fail;
 fail_step_cgroup:
 	dome_error_prefix(err, "setting up the cgroup");
-	goto fail;
-fail_step_network:
-	dome_error_prefix(err, "setting up the network");
 fail:
 	undo_start(ctx, c, &s);
 	return -1;
@@ -1145,6 +1191,11 @@ int dome_monitor_main(int argc, char **argv)
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &usr1, NULL);
+
+	/* Started under SCHED_IDLE (monitor_fork_main); from here on it has a
+	 * run to watch and takes the normal policy back. */
+	struct sched_param normal = { 0 };
+	sched_setscheduler(0, SCHED_OTHER, &normal);
 
 	char path[PATH_MAX];
 	dome_pathf(path, sizeof path, "%s/containers/%s/console.log", root, name);

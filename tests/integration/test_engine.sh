@@ -158,6 +158,10 @@ d logs "$C1" > "$TEST_ROOT/log"
 expect_grep "$TEST_ROOT/log" "container $C1 up" "console log captured"
 mon=$(d info "$C1" --json | json_field monitor_pid)
 [ -n "$mon" ] && alive "$mon" && ok "monitor outlives the CLI" || not_ok "monitor outlives the CLI"
+# It is made under SCHED_IDLE (its exec must not take a core from a start)
+# and must take the normal policy back: an idle-class monitor on a busy host
+# would lose console output and exits.
+[ "$(awk '$1 == "policy" {print $3}' "/proc/$mon/sched")" = 0 ] && ok "the monitor runs under the normal scheduling policy" || not_ok "the monitor runs under the normal scheduling policy ($(grep policy "/proc/$mon/sched"))"
 
 # Stop leaves no process, cgroup or mount behind.
 expect_status 0 "stop" -- d stop "$C1" --timeout 10
@@ -194,6 +198,9 @@ expect_grep "$TEST_ROOT/err" "cpuset" "the failure names the refused limit"
 left=$(find /sys/fs/cgroup -maxdepth 3 -path "*$DOME_CGROUP_PREFIX/$C1" 2>/dev/null)
 [ -z "$left" ] && ok "failed start left no cgroup" || not_ok "failed start left no cgroup: $left"
 pgrep -f "__monitor $DOME_ROOT " >/dev/null && not_ok "failed start left no monitor" || ok "failed start left no monitor"
+# The limit is refused while init is already cloned and mounting its root (a
+# copy of the CLI, with its command line): it must be gone too.
+pgrep -f "start $C1\$" >/dev/null && not_ok "failed start left no half-made init" || ok "failed start left no half-made init"
 
 # no_new_privs, per container: off by default, on for init and exec when asked.
 expect_status 0 "a container with no_new_privs" -- d create "p$C1" --net none --no-new-privs --start
