@@ -94,8 +94,8 @@ int dome_lock_container(struct dome_ctx *ctx, const char *name, struct dome_erro
 	return lock_container(ctx, name, 30000, err);
 }
 
-int dome_trylock_container(struct dome_ctx *ctx, const char *name, int wait_ms,
-			   struct dome_error *err)
+int dome_lock_container_within(struct dome_ctx *ctx, const char *name, int wait_ms,
+			       struct dome_error *err)
 {
 	return lock_container(ctx, name, wait_ms, err);
 }
@@ -637,13 +637,6 @@ static __attribute__((noreturn)) void monitor_fork_main(struct monitor_args *m)
 	int32_t msg[3] = { c, 0, (int32_t)getpid() };
 	write_all(m->cloned_fd, msg, sizeof msg); /* SYNC_CLONED */
 	close(m->cloned_fd);
-	/* The monitor's exec and dynamic linking (a millisecond of CPU) run
-	 * only on a core nothing else wants: on a small host they must not
-	 * take a core from C or P, which the start is waiting on. The monitor
-	 * takes the normal policy back once it is up (dome_monitor_main). */
-	struct sched_param idle = { 0 };
-	sched_setscheduler(0, SCHED_IDLE, &idle);
-
 	/* Exec the slim monitor: a fresh image, so the monitor does not carry
 	 * the memory of the process that started it. The pty master is fd 3. */
 	if (dup2(m->pty_master, 3) < 0)
@@ -1191,11 +1184,6 @@ int dome_monitor_main(int argc, char **argv)
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &usr1, NULL);
-
-	/* Started under SCHED_IDLE (monitor_fork_main); from here on it has a
-	 * run to watch and takes the normal policy back. */
-	struct sched_param normal = { 0 };
-	sched_setscheduler(0, SCHED_OTHER, &normal);
 
 	char path[PATH_MAX];
 	dome_pathf(path, sizeof path, "%s/containers/%s/console.log", root, name);
