@@ -172,28 +172,44 @@ int dome_container_create(struct dome_ctx *ctx, const struct dome_create_spec *s
 
 /* ------------------------------------------------------------ start / stop */
 
+struct start_arg {
+	const char *name;
+	bool restart; /* stop it first when it runs */
+};
+
 static int apply_start(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 		       struct dome_error *err)
 {
-	const char *name = arg;
+	const struct start_arg *a = arg;
 	struct dome_container c;
 	__cleanup_lock int lock = -1;
-	if (load_locked(ctx, name, &c, &lock, ch, err) < 0)
+	if (load_locked(ctx, a->name, &c, &lock, ch, err) < 0)
 		return -1;
-	if (strcmp(c.state, "stopped") != 0 && strcmp(c.state, "error") != 0)
-		return dome_fail(err, 0, "container '%s' is %s already", name, c.state);
+	if (a->restart) {
+		if (is_running(&c) && dome_runtime_stop(ctx, &c, -1, false, err) < 0)
+			return -1;
+	} else if (strcmp(c.state, "stopped") != 0 && strcmp(c.state, "error") != 0) {
+		return dome_fail(err, 0, "container '%s' is %s already", a->name, c.state);
+	}
 	if (dome_runtime_start(ctx, &c, err) < 0)
 		return -1;
 	ch->after = dome_container_json(&c);
 	return 0;
 }
 
-int dome_container_start(struct dome_ctx *ctx, const char *name, struct dome_error *err)
+static int start_or_restart(struct dome_ctx *ctx, const char *name, bool restart,
+			    struct dome_error *err)
 {
 	if (dome_validate_name("container", name, err) < 0)
 		return -1;
-	struct dome_change ch = { .action = "start", .target = name };
-	return dome_mutate(ctx, &ch, apply_start, (void *)name, err);
+	struct start_arg a = { name, restart };
+	struct dome_change ch = { .action = restart ? "restart" : "start", .target = name };
+	return dome_mutate(ctx, &ch, apply_start, &a, err);
+}
+
+int dome_container_start(struct dome_ctx *ctx, const char *name, struct dome_error *err)
+{
+	return start_or_restart(ctx, name, false, err);
 }
 
 struct stop_arg {
@@ -231,28 +247,9 @@ int dome_container_stop(struct dome_ctx *ctx, const char *name, int timeout_s, b
 	return dome_mutate(ctx, &ch, apply_stop, &a, err);
 }
 
-static int apply_restart(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
-			 struct dome_error *err)
-{
-	const char *name = arg;
-	struct dome_container c;
-	__cleanup_lock int lock = -1;
-	if (load_locked(ctx, name, &c, &lock, ch, err) < 0)
-		return -1;
-	if (is_running(&c) && dome_runtime_stop(ctx, &c, -1, false, err) < 0)
-		return -1;
-	if (dome_runtime_start(ctx, &c, err) < 0)
-		return -1;
-	ch->after = dome_container_json(&c);
-	return 0;
-}
-
 int dome_container_restart(struct dome_ctx *ctx, const char *name, struct dome_error *err)
 {
-	if (dome_validate_name("container", name, err) < 0)
-		return -1;
-	struct dome_change ch = { .action = "restart", .target = name };
-	return dome_mutate(ctx, &ch, apply_restart, (void *)name, err);
+	return start_or_restart(ctx, name, true, err);
 }
 
 /* ----------------------------------------------------------------- freeze */
@@ -934,7 +931,7 @@ int dome_reconcile(struct dome_ctx *ctx, struct dome_error *err)
 		 * whose dome died (runtime.c, monitor_record_end), done in
 		 * milliseconds; past that, someone is working on it and will
 		 * settle it. */
-		int lock = dome_trylock_container(ctx, c->name, RECONCILE_LOCK_WAIT_MS, err);
+		int lock = dome_lock_container_within(ctx, c->name, RECONCILE_LOCK_WAIT_MS, err);
 		if (lock < 0)
 			continue;
 		struct dome_container now;

@@ -136,7 +136,7 @@ static int found(struct scan *s, const char *kind, const char *name, const char 
 	}
 	struct dome_error e = { 0 };
 	int lock = -1;
-	if (lock_name && (lock = dome_trylock_container(s->ctx, lock_name, 0, &e)) < 0) {
+	if (lock_name && (lock = dome_lock_container_within(s->ctx, lock_name, 0, &e)) < 0) {
 		it->outcome = e.errnum == EWOULDBLOCK ? DOME_DOCTOR_SKIPPED : DOME_DOCTOR_FAILED;
 		strlcpy(it->note, e.msg, sizeof it->note);
 		return 0;

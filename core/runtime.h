@@ -60,7 +60,7 @@ void dome_unlock_container(int fd);
 /* The same lock, waiting at most `wait_ms` (0: not at all; errnum
  * EWOULDBLOCK when another dome holds it). For reconcile and doctor, which
  * must not stall behind a long operation. */
-int dome_trylock_container(struct dome_ctx *ctx, const char *name, int wait_ms,
-			   struct dome_error *err);
+int dome_lock_container_within(struct dome_ctx *ctx, const char *name, int wait_ms,
+			       struct dome_error *err);
 
 #endif
