@@ -9,7 +9,6 @@
 #include "cleanup.h"
 #include "format.h"
 #include "image.h"
-#include "validate.h"
 
 #include <curses.h>
 #include <limits.h>
@@ -193,27 +192,17 @@ void tui_backup_row(struct tui *t, const struct tui_row *r)
 	tui_refresh_data(t);
 }
 
-/* Live check of the restored container's name: core's validator, then the
- * containers there now (read from the inventory, not the last refresh). */
-static int validate_restore_name(const char *text, char *why, size_t whylen, void *arg)
+/* A container of the restored one's name, read from the inventory (not the
+ * last refresh): tui_validate_new_name's lookup. */
+static int container_taken(struct tui *t, const char *name, char *why, size_t whylen,
+			   struct dome_error *err)
 {
-	struct tui *t = arg;
-	struct dome_error err = { 0 };
-	if (dome_validate_name("container", text, &err) < 0) {
-		snprintf(why, whylen, "%s", err.msg);
-		return -1;
-	}
 	struct dome_container c;
-	int found = dome_inv_find(t->ctx->store, text, &c, &err);
-	if (found != 0) {
-		if (found < 0)
-			snprintf(why, whylen, "%s", err.msg);
-		else
-			snprintf(why, whylen, "a container named '%s' exists already (%s); type "
-				 "another name or destroy it first", text, c.state);
-		return -1;
-	}
-	return 0;
+	int found = dome_inv_find(t->ctx->store, name, &c, err);
+	if (found > 0)
+		snprintf(why, whylen, "a container named '%s' exists already (%s); type "
+			 "another name or destroy it first", name, c.state);
+	return found;
 }
 
 static void refuse(struct tui *t, const char *msg)
@@ -267,8 +256,9 @@ static void restore_selected(struct tui *t)
 	strlcpy(name, b.container, sizeof name);
 	snprintf(title, sizeof title, "Restore %.120s", strrchr(b.file, '/') ? strrchr(b.file, '/') + 1
 									: b.file);
+	struct tui_new_name check = { t, "container", container_taken };
 	if (!tui_dialog_input(t, title, "Name of the restored container:", name, sizeof name,
-			      validate_restore_name, t)) {
+			      tui_validate_new_name, &check)) {
 		tui_status(t, false, "restore cancelled; nothing changed");
 		return;
 	}

@@ -3,6 +3,7 @@
  * dialog re-centred, so a resize is safe at any time. */
 #include "tui.h"
 #include "format.h"
+#include "validate.h"
 
 #include <curses.h>
 #include <stdarg.h>
@@ -129,6 +130,20 @@ static int validate_same(const char *text, char *why, size_t whylen, void *arg)
 		return 0;
 	snprintf(why, whylen, "type '%s' exactly to confirm", name);
 	return -1;
+}
+
+int tui_validate_new_name(const char *text, char *why, size_t whylen, void *arg)
+{
+	const struct tui_new_name *nn = arg;
+	struct dome_error err = { 0 };
+	if (dome_validate_name(nn->kind, text, &err) < 0) {
+		snprintf(why, whylen, "%s", err.msg);
+		return -1;
+	}
+	int found = nn->taken(nn->t, text, why, whylen, &err);
+	if (found < 0)
+		snprintf(why, whylen, "%s", err.msg);
+	return found != 0 ? -1 : 0;
 }
 
 bool tui_dialog_confirm_name(struct tui *t, const char *title, const char *name)

@@ -9,7 +9,6 @@
 #include "image.h"
 #include "image_io.h"
 #include "tarball.h"
-#include "validate.h"
 
 #include <curses.h>
 #include <errno.h>
@@ -220,23 +219,15 @@ bool tui_images_key(struct tui *t, int ch)
 	return false;
 }
 
-/* Live check of a new image's name: core's validator, then the images there. */
-static int validate_new_image(const char *text, char *why, size_t whylen, void *arg)
+/* An image of the new one's name: tui_validate_new_name's lookup. */
+static int image_taken(struct tui *t, const char *name, char *why, size_t whylen,
+		       struct dome_error *err)
 {
-	struct tui *t = arg;
-	struct dome_error err = { 0 };
-	if (dome_validate_name("image", text, &err) < 0) {
-		snprintf(why, whylen, "%s", err.msg);
-		return -1;
-	}
 	struct dome_image img;
-	int found = dome_image_find(t->ctx->store, text, &img, &err);
-	if (found != 0) {
-		snprintf(why, whylen, "%s", found < 0 ? err.msg :
-			 "an image with this name exists already; choose another name");
-		return -1;
-	}
-	return 0;
+	int found = dome_image_find(t->ctx->store, name, &img, err);
+	if (found > 0)
+		snprintf(why, whylen, "an image with this name exists already; choose another name");
+	return found;
 }
 
 void tui_commit_row(struct tui *t, const struct tui_row *r)
@@ -247,8 +238,9 @@ void tui_commit_row(struct tui *t, const struct tui_row *r)
 	strlcpy(name, r->c.name, sizeof name);
 	snprintf(title, sizeof title, "Image from %s%s", name, strcmp(r->c.state, "running") == 0 ?
 		 " (frozen for a moment while its files are read)" : "");
+	struct tui_new_name check = { t, "image", image_taken };
 	if (!tui_dialog_input(t, title, "Name of the new image:", image, sizeof image,
-			      validate_new_image, t)) {
+			      tui_validate_new_name, &check)) {
 		tui_status(t, false, "commit cancelled; no image made");
 		return;
 	}

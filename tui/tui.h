@@ -197,6 +197,19 @@ bool tui_dialog_input(struct tui *t, const char *title, const char *prompt, char
 bool tui_dialog_confirm(struct tui *t, const char *title, const char *question);
 /* Type `name` to confirm a destructive action. */
 bool tui_dialog_confirm_name(struct tui *t, const char *title, const char *name);
+/* The live check of a name for something new of one kind, for
+ * tui_dialog_input with a struct tui_new_name as its arg: core's validator
+ * (dome_validate_name(kind, ...)), then `taken`, which looks the name up now
+ * (not in the last refresh) and returns 1 with the refusal written to `why`
+ * when one of that name exists, 0 when there is none, -1 with `err` set when
+ * it cannot tell (err->msg is then the refusal). */
+struct tui_new_name {
+	struct tui *t;
+	const char *kind;
+	int (*taken)(struct tui *t, const char *name, char *why, size_t whylen,
+		     struct dome_error *err);
+};
+int tui_validate_new_name(const char *text, char *why, size_t whylen, void *arg);
 /* Show the status line as "busy" and draw it now (before a slow call). */
 void tui_progress(struct tui *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
