@@ -1,6 +1,7 @@
 # Shared by the recovery tests: set up a private instance (state root, cgroup
 # prefix, bridge, /29 subnet) and find what a container left behind.
 # Source after tests/lib.sh; call with a subnet second octet (250..253).
+# test_load.sh sets up its own instance and uses cleanup_instance only.
 setup_instance() {
 	n=$(( $$ % 200 + 20 ))
 	BR="dm$1x$n"
@@ -15,6 +16,7 @@ setup_instance() {
 }
 d() { "$DOME" "$@"; }
 cleanup_instance() {
+	local c h
 	for c in $(d ls --json 2>/dev/null | jq -r '.[].name' 2>/dev/null); do
 		d destroy --force "$c" >/dev/null 2>&1
 	done

@@ -13,6 +13,7 @@
 # container names (all with the pid); everything removed on exit, also on
 # failure.
 . "${DOME_SRCDIR:-.}/tests/lib.sh"
+. "${DOME_SRCDIR:-.}/tests/integration/leaks.sh"
 [ "$(id -u)" = 0 ] || { echo "# needs root"; exit 77; }
 [ -x "$DOME" ] || { echo "# no dome binary at $DOME"; exit 99; }
 command -v tmux >/dev/null || { echo "# needs tmux"; exit 77; }
@@ -30,25 +31,16 @@ unset DOME_FAULT
 printf '[network]\nbridge = %s\nsubnet = %s.0/24\nnameservers = %s.1\n' \
 	"$BR" "$SUBNET_PFX" "$SUBNET_PFX" > "$DOME_CONFIG"
 SOCK="dome-load-$$"
-d() { "$DOME" "$@"; }
 T() { tmux -L "$SOCK" "$@"; }
 workers=()
 
+# The scripts and the console first, then leaks.sh's cleanup_instance.
 cleanup() {
-	local p c
+	local p
 	for p in "${workers[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	T kill-server 2>/dev/null
-	for c in $(d ls --json 2>/dev/null | jq -r '.[].name' 2>/dev/null); do
-		d destroy --force "$c" >/dev/null 2>&1
-	done
-	pkill -KILL -f "__monitor $DOME_ROOT " 2>/dev/null
-	ip link del "$BR" 2>/dev/null
-	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
-		[ -d "$h$DOME_CGROUP_PREFIX" ] && find "$h$DOME_CGROUP_PREFIX" -depth -type d -exec rmdir {} \; 2>/dev/null
-	done
-	grep -o " $TEST_ROOT[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
-	rm -rf "$TEST_ROOT"
+	cleanup_instance
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
