@@ -23,18 +23,14 @@
 #include "container.h"
 #include "cgroup.h"
 #include "fsutil.h"
+#include "common.h"
 
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define STEP 100
@@ -42,41 +38,6 @@
 
 static char root[64], prefix[64], bridge[16], config[PATH_MAX];
 static struct dome_ctx *ctx;
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Run argv (no shell), output discarded; its exit status or -1. */
-static int run(char *const argv[])
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (null >= 0) {
-			dup2(null, STDOUT_FILENO);
-			dup2(null, STDERR_FILENO);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static void cleanup(void)
 {
@@ -98,7 +59,7 @@ static void cleanup(void)
 		char path[64];
 		snprintf(path, sizeof path, "/sys/class/net/%s", bridge);
 		char *const argv[] = { "ip", "link", "del", bridge, NULL };
-		if (access(path, F_OK) == 0 && run(argv) != 0)
+		if (access(path, F_OK) == 0 && bench_run_quiet(argv) != 0)
 			fprintf(stderr, "bench_capacity: cleanup: cannot delete bridge %s\n", bridge);
 	}
 	if (root[0] && dome_rm_rf(root, &err) < 0)
@@ -231,32 +192,6 @@ static void print_checkpoint(const struct checkpoint *cp)
 
 /* ---------------------------------------------------------------- setup */
 
-static int find_dome_exe(char *exe, size_t len)
-{
-	const char *env = getenv("DOME_EXE");
-	if (env && env[0]) {
-		snprintf(exe, len, "%s", env);
-	} else {
-		char self[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-		if (n < 0)
-			return -1;
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash)
-			*slash = '\0';
-		/* bench/bench_capacity -> ../dome; libtool may put us in .libs */
-		dome_pathf(exe, len, "%s/../dome", self);
-		if (access(exe, X_OK) < 0)
-			dome_pathf(exe, len, "%s/../../dome", self);
-	}
-	if (access(exe, X_OK) < 0) {
-		fprintf(stderr, "bench_capacity: no dome binary at %s; set DOME_EXE\n", exe);
-		return -1;
-	}
-	return 0;
-}
-
 static int setup(bool bridged)
 {
 	snprintf(root, sizeof root, "/tmp/dome-bench-capacity.XXXXXX");
@@ -334,14 +269,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	char exe[PATH_MAX];
-	if (find_dome_exe(exe, sizeof exe) < 0)
+	if (bench_find_dome_exe("bench_capacity", exe, sizeof exe) < 0)
 		return 1;
 	setenv("DOME_EXE", exe, 1);
 	atexit(cleanup);
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	bench_catch_signals();
 	if (setup(bridged) < 0)
 		return 1;
 
@@ -372,8 +304,8 @@ int main(int argc, char **argv)
 	size_t nstarts = 0;
 	long started = 0;
 	char limit[sizeof err.msg + 64] = "";
-	double t_ramp = now_ms();
-	for (long i = 0; i < want && !interrupted; i++) {
+	double t_ramp = bench_now_ms();
+	for (long i = 0; i < want && !bench_interrupted; i++) {
 		char name[32];
 		snprintf(name, sizeof name, "c%05ld", i);
 		struct dome_create_spec spec = { .name = name,
@@ -384,12 +316,12 @@ int main(int argc, char **argv)
 			snprintf(limit, sizeof limit, "create %s: %s", name, err.msg);
 			break;
 		}
-		double t0 = now_ms();
+		double t0 = bench_now_ms();
 		if (dome_container_start(ctx, name, &err) < 0) {
 			snprintf(limit, sizeof limit, "start %s: %s", name, err.msg);
 			break;
 		}
-		starts[nstarts++] = now_ms() - t0;
+		starts[nstarts++] = bench_now_ms() - t0;
 		started++;
 		if (nstarts == STEP || started == want) {
 			struct checkpoint cp;
@@ -402,8 +334,8 @@ int main(int argc, char **argv)
 			nstarts = 0;
 		}
 	}
-	t_ramp = now_ms() - t_ramp;
-	if (nstarts && !interrupted) { /* a partial hundred before a failure */
+	t_ramp = bench_now_ms() - t_ramp;
+	if (nstarts && !bench_interrupted) { /* a partial hundred before a failure */
 		struct checkpoint cp;
 		if (measure(&cp, mem_avail0, starts, nstarts) == 0) {
 			print_checkpoint(&cp);
@@ -413,7 +345,7 @@ int main(int argc, char **argv)
 	free(starts);
 	if (limit[0])
 		printf("\n  the ramp stopped at %ld: %s\n", started, limit);
-	if (interrupted) {
+	if (bench_interrupted) {
 		fprintf(stderr, "bench_capacity: interrupted; cleaning up\n");
 		return 1;
 	}
@@ -426,19 +358,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	long stop_failed = 0, destroy_failed = 0;
-	double t_stop = now_ms();
-	for (size_t i = 0; i < n && !interrupted; i++)
+	double t_stop = bench_now_ms();
+	for (size_t i = 0; i < n && !bench_interrupted; i++)
 		if (strcmp(list[i].state, "running") == 0 &&
 		    dome_container_stop(ctx, list[i].name, 0, true, &err) < 0 && stop_failed++ == 0)
 			fprintf(stderr, "bench_capacity: stop %s: %s\n", list[i].name, err.msg);
-	t_stop = now_ms() - t_stop;
-	double t_destroy = now_ms();
-	for (size_t i = 0; i < n && !interrupted; i++)
+	t_stop = bench_now_ms() - t_stop;
+	double t_destroy = bench_now_ms();
+	for (size_t i = 0; i < n && !bench_interrupted; i++)
 		if (dome_container_destroy(ctx, list[i].name, false, &err) < 0 && destroy_failed++ == 0)
 			fprintf(stderr, "bench_capacity: destroy %s: %s\n", list[i].name, err.msg);
-	t_destroy = now_ms() - t_destroy;
+	t_destroy = bench_now_ms() - t_destroy;
 	free(list);
-	if (interrupted) {
+	if (bench_interrupted) {
 		fprintf(stderr, "bench_capacity: interrupted; cleaning up\n");
 		return 1;
 	}

@@ -15,6 +15,7 @@
 #include "container.h"
 #include "cgroup.h"
 #include "fsutil.h"
+#include "common.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -39,32 +40,11 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-/* Run argv and wait; returns its exit status (-1 when it could not run). */
-static int run(char *const argv[])
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (null >= 0) {
-			dup2(null, STDOUT_FILENO);
-			dup2(null, STDERR_FILENO);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void cleanup(void)
 {
 	char *const kill_server[] = { "tmux", "-L", sock, "kill-server", NULL };
 	if (sock[0])
-		run(kill_server);
+		bench_run_quiet(kill_server);
 	if (ctx) {
 		struct dome_container *list = NULL;
 		size_t n = 0;
@@ -179,7 +159,7 @@ static pid_t start_console(const char *dome)
 	char *const argv[] = { "tmux", "-L", sock, "new-session", "-d", "-s", "bench", "-x", "120",
 			       "-y", "40", "env", "DOME_CONFIG=/dev/null", env_root, env_prefix,
 			       "TERM=xterm-256color", "LANG=C.UTF-8", (char *)dome, NULL };
-	if (run(argv) != 0)
+	if (bench_run_quiet(argv) != 0)
 		return -1;
 	/* tmux runs the command without a shell; env execs dome in place. */
 	int fds[2];
@@ -237,13 +217,6 @@ static ssize_t capture(char *buf, size_t len)
 	return (ssize_t)got;
 }
 
-static double now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -263,17 +236,17 @@ static double key_latency(int n)
 			break;
 		char *const key[] = { "tmux", "-L", sock, "send-keys", "-t", "bench",
 				      i % 2 ? "k" : "j", NULL };
-		double t0 = now_ms();
-		if (run(key) != 0)
+		double t0 = bench_now_ms();
+		if (bench_run_quiet(key) != 0)
 			break;
 		for (;;) {
 			if (capture(after, sizeof after) < 0)
 				return -1;
 			if (strcmp(before, after) != 0) {
-				lat[got++] = now_ms() - t0;
+				lat[got++] = bench_now_ms() - t0;
 				break;
 			}
-			if (now_ms() - t0 > 2000)
+			if (bench_now_ms() - t0 > 2000)
 				break; /* no change seen: not counted */
 		}
 		sleep_ms(150);

@@ -32,6 +32,7 @@
 #include "container.h"
 #include "fsutil.h"
 #include "inventory.h"
+#include "common.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -46,7 +47,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -79,21 +79,7 @@ struct bench {
 	bool lxc_template;          /* the LXC template exists (to destroy) */
 };
 
-static volatile sig_atomic_t interrupted;
 static int failures;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* ------------------------------------------------------------ statistics */
 
@@ -175,13 +161,13 @@ static bool run_ok(const struct bench *b, char *const argv[])
 /* Time one program; < 0 when it failed. */
 static double run_timed(const struct bench *b, char *const argv[])
 {
-	double t = now_ms();
+	double t = bench_now_ms();
 	if (!run_ok(b, argv)) {
 		fprintf(stderr, "bench: `%s %s` failed; see %s\n", argv[0], argv[1] ? argv[1] : "",
 			b->log);
 		return -1;
 	}
-	return now_ms() - t;
+	return bench_now_ms() - t;
 }
 
 static bool have_program(const char *name)
@@ -306,7 +292,7 @@ static int monitors_among(struct bench *b, int n, struct series *out)
 	struct dome_error err;
 	char names[PSS_AMONG][64];
 	int made = 0, rc = 0;
-	for (; made < n && made < PSS_AMONG && !interrupted; made++) {
+	for (; made < n && made < PSS_AMONG && !bench_interrupted; made++) {
 		dome_name(names[made], sizeof names[made], "pss", made);
 		struct dome_create_spec spec = { .name = names[made], .image = "busybox",
 						 .net_mode = "none", .start = true };
@@ -338,13 +324,13 @@ static int dome_lib_cycle(struct bench *b, const char *name, const char *net, bo
 	struct dome_error err;
 	struct dome_create_spec spec = { .name = name, .image = "busybox", .net_mode = net };
 	limits(&spec.limits);
-	double t0 = now_ms();
+	double t0 = bench_now_ms();
 	if (dome_container_create(b->ctx, &spec, &err) < 0)
 		goto fail;
-	double t1 = now_ms();
+	double t1 = bench_now_ms();
 	if (dome_container_start(b->ctx, name, &err) < 0)
 		goto fail;
-	double t2 = now_ms();
+	double t2 = bench_now_ms();
 
 	struct dome_container c;
 	out->monitor_pss = out->monitor_rss = -1;
@@ -354,13 +340,13 @@ static int dome_lib_cycle(struct bench *b, const char *name, const char *net, bo
 		out->monitor_asan = proc_has_asan((pid_t)c.monitor_pid);
 	}
 
-	double t3 = now_ms();
+	double t3 = bench_now_ms();
 	if (dome_container_stop(b->ctx, name, kill ? 0 : 30, kill, &err) < 0)
 		goto fail;
-	double t4 = now_ms();
+	double t4 = bench_now_ms();
 	if (dome_container_destroy(b->ctx, name, false, &err) < 0)
 		goto fail;
-	double t5 = now_ms();
+	double t5 = bench_now_ms();
 	out->t[CREATE] = t1 - t0;
 	out->t[START] = t2 - t1;
 	out->t[STOP] = t4 - t3;
@@ -522,7 +508,7 @@ static double bare_once(struct bench *b, const char *lower, int i)
 		return -1;
 	struct bare_args a = { lower, upper, work, rootfs, p[1] };
 	static char stack[256 * 1024] __attribute__((aligned(16)));
-	double t = now_ms();
+	double t = bench_now_ms();
 	pid_t pid = clone(bare_child, stack + sizeof stack,
 			  CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
 			  SIGCHLD, &a);
@@ -533,7 +519,7 @@ static double bare_once(struct bench *b, const char *lower, int i)
 	}
 	char c;
 	ssize_t n = read(p[0], &c, 1); /* EOF: exec'd */
-	t = now_ms() - t;
+	t = bench_now_ms() - t;
 	close(p[0]);
 	int status;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -669,32 +655,6 @@ static int setup(struct bench *b)
 	return 0;
 }
 
-static int find_dome_exe(struct bench *b)
-{
-	const char *env = getenv("DOME_EXE");
-	if (env && env[0]) {
-		snprintf(b->exe, sizeof b->exe, "%s", env);
-	} else {
-		char self[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-		if (n < 0)
-			return -1;
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash)
-			*slash = '\0';
-		/* bench/bench_lifecycle -> ../dome; libtool may put us in .libs */
-		dome_pathf(b->exe, sizeof b->exe, "%s/../dome", self);
-		if (access(b->exe, X_OK) < 0)
-			dome_pathf(b->exe, sizeof b->exe, "%s/../../dome", self);
-	}
-	if (access(b->exe, X_OK) < 0) {
-		fprintf(stderr, "bench: no dome binary at %s; set DOME_EXE\n", b->exe);
-		return -1;
-	}
-	return 0;
-}
-
 static bool built_with_asan(void)
 {
 #if defined(__SANITIZE_ADDRESS__)
@@ -726,7 +686,7 @@ static int run_dome(struct bench *b, const char *net, struct series lib[NSTEPS],
 {
 	char name[64];
 	bool plain = strcmp(net, "none") == 0;
-	for (int i = 0; i < b->cycles && !interrupted; i++) {
+	for (int i = 0; i < b->cycles && !bench_interrupted; i++) {
 		struct dome_cycle c = { 0 };
 		dome_name(name, sizeof name, plain ? "l" : "ln", i);
 		if (dome_lib_cycle(b, name, net, true, &c) < 0)
@@ -739,7 +699,7 @@ static int run_dome(struct bench *b, const char *net, struct series lib[NSTEPS],
 		}
 		*asan |= c.monitor_asan;
 	}
-	for (int i = 0; i < b->cycles && !interrupted; i++) {
+	for (int i = 0; i < b->cycles && !bench_interrupted; i++) {
 		struct dome_cycle c = { 0 };
 		dome_name(name, sizeof name, plain ? "c" : "cn", i);
 		if (dome_cli_cycle(b, name, net, &c) < 0)
@@ -747,14 +707,15 @@ static int run_dome(struct bench *b, const char *net, struct series lib[NSTEPS],
 		for (int s = 0; s < NSTEPS; s++)
 			series_add(&cli[s], c.t[s]);
 	}
-	for (int i = 0; plain && i < b->cycles && i < POLITE_CYCLES_MAX && !interrupted; i++) {
+	for (int i = 0; plain && i < b->cycles && i < POLITE_CYCLES_MAX && !bench_interrupted;
+	     i++) {
 		struct dome_cycle c = { 0 };
 		dome_name(name, sizeof name, "p", i);
 		if (dome_lib_cycle(b, name, net, false, &c) < 0)
 			return -1;
 		series_add(polite, c.t[STOP]);
 	}
-	return interrupted ? -1 : 0;
+	return bench_interrupted ? -1 : 0;
 }
 
 /* LXC's cycles without and with networking, then its polite stop. */
@@ -764,7 +725,7 @@ static int run_lxc(struct bench *b, struct series lxc[NSTEPS], struct series lxc
 	if (lxc_prepare(b) < 0)
 		return -1;
 	char name[64];
-	for (int i = 0; i < b->cycles && !interrupted; i++) {
+	for (int i = 0; i < b->cycles && !bench_interrupted; i++) {
 		struct dome_cycle c = { 0 };
 		dome_name(name, sizeof name, "x", i);
 		if (lxc_cycle(b, name, false, true, &c) < 0)
@@ -774,7 +735,7 @@ static int run_lxc(struct bench *b, struct series lxc[NSTEPS], struct series lxc
 		if (c.monitor_pss >= 0)
 			series_add(pss, (double)c.monitor_pss);
 	}
-	for (int i = 0; i < b->cycles && !interrupted; i++) {
+	for (int i = 0; i < b->cycles && !bench_interrupted; i++) {
 		struct dome_cycle c = { 0 };
 		dome_name(name, sizeof name, "xn", i);
 		if (lxc_cycle(b, name, true, true, &c) < 0)
@@ -782,27 +743,27 @@ static int run_lxc(struct bench *b, struct series lxc[NSTEPS], struct series lxc
 		for (int s = 0; s < NSTEPS; s++)
 			series_add(&lxcnet[s], c.t[s]);
 	}
-	for (int i = 0; i < b->cycles && i < POLITE_CYCLES_MAX && !interrupted; i++) {
+	for (int i = 0; i < b->cycles && i < POLITE_CYCLES_MAX && !bench_interrupted; i++) {
 		struct dome_cycle c = { 0 };
 		dome_name(name, sizeof name, "y", i);
 		if (lxc_cycle(b, name, false, false, &c) < 0)
 			return -1;
 		series_add(polite, c.t[STOP]);
 	}
-	return interrupted ? -1 : 0;
+	return bench_interrupted ? -1 : 0;
 }
 
 static int run_bare(struct bench *b, struct series *bare)
 {
 	char lower[PATH_MAX];
 	dome_pathf(lower, sizeof lower, "%s/images/busybox", b->root);
-	for (int i = 0; i < b->cycles && !interrupted; i++) {
+	for (int i = 0; i < b->cycles && !bench_interrupted; i++) {
 		double t = bare_once(b, lower, i);
 		if (t < 0)
 			return -1;
 		series_add(bare, t);
 	}
-	return interrupted ? -1 : 0;
+	return bench_interrupted ? -1 : 0;
 }
 
 static struct series new_series(int n)
@@ -823,14 +784,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	bench_catch_signals();
 
 	if (built_with_asan())
 		warn_asan();
-	if (find_dome_exe(&b) < 0)
+	if (bench_find_dome_exe("bench", b.exe, sizeof b.exe) < 0)
 		return 1;
 
 	struct series lib[NSTEPS], cli[NSTEPS], lxc[NSTEPS];
@@ -869,8 +827,9 @@ int main(int argc, char **argv)
 	if (!have_program("lxc-create") || !have_program("lxc-copy"))
 		lxc_missing = "LXC's tools are not installed (Debian: apt-get install lxc)";
 	else if (run_lxc(&b, lxc, lxcnet, &xpolite, &xpss) < 0)
-		lxc_missing = interrupted ? "interrupted" : "the LXC cycle failed (reason above)";
-	if (interrupted)
+		lxc_missing = bench_interrupted ? "interrupted"
+						  : "the LXC cycle failed (reason above)";
+	if (bench_interrupted)
 		goto out;
 	if (lxc_missing)
 		printf("\n  LXC: not measured: %s\n", lxc_missing);
@@ -915,7 +874,7 @@ int main(int argc, char **argv)
 	check("dome monitor PSS, each of 10 running", median(&pss_among) / 1024, 1, "MiB");
 	rc = failures ? 1 : 0;
 out:
-	if (interrupted)
+	if (bench_interrupted)
 		fprintf(stderr, "bench: interrupted; cleaning up\n");
 	cleanup(&b);
 	for (int s = 0; s < NSTEPS; s++) {
@@ -933,5 +892,5 @@ out:
 	free(rss.v);
 	free(xpss.v);
 	free(bare.v);
-	return interrupted ? 1 : rc;
+	return bench_interrupted ? 1 : rc;
 }
