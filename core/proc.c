@@ -1,10 +1,12 @@
 #include "proc.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Fields 3 (state) and 22 (start time) of /proc/PID/stat. */
@@ -71,4 +73,29 @@ double dome_uptime_seconds(void)
 		fclose(f);
 	}
 	return up;
+}
+
+/* The hex mask after `key` ("SigCgt:") in a /proc/PID/status text. */
+static unsigned long long status_mask(const char *status, const char *key)
+{
+	const char *p = strstr(status, key);
+	return p ? strtoull(p + strlen(key), NULL, 16) : 0;
+}
+
+bool dome_proc_takes_signal(pid_t pid, int sig)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if (dome_read_small(path, buf, sizeof buf) <= 0)
+		return false;
+	unsigned long long bit = 1ULL << (sig - 1);
+	if ((status_mask(buf, "SigCgt:") | status_mask(buf, "SigBlk:")) & bit)
+		return true;
+	/* The syscall it sleeps in: its number first ("running" otherwise). */
+	snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+	if (dome_read_small(path, buf, sizeof buf) <= 0)
+		return false;
+	char *end;
+	long nr = strtol(buf, &end, 10);
+	return end != buf && nr == SYS_rt_sigtimedwait;
 }

@@ -15,6 +15,13 @@ int dome_proc_start_time(pid_t pid, int64_t *start);
  * process). */
 bool dome_proc_alive(pid_t pid, int64_t start);
 
+/* True when `pid` would take signal `sig` rather than drop it, as pid 1 of
+ * a PID namespace drops a signal it neither handles nor blocks: it has a
+ * handler, or blocks it (it stays pending), or `pid` is in
+ * rt_sigtimedwait, which unblocks the set it waits for while it waits (so
+ * SigBlk then shows none of it): busybox init waits for its signals so. */
+bool dome_proc_takes_signal(pid_t pid, int sig);
+
 /* Seconds since boot. */
 double dome_uptime_seconds(void);
 

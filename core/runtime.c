@@ -1025,24 +1025,16 @@ int dome_runtime_cleanup(struct dome_ctx *ctx, struct dome_container *c, int wai
 /* ----------------------------------------------------------------- stop */
 
 /* True when `pid` has a handler for `sig` (SigCgt in /proc/PID/status). */
-static bool signal_caught(pid_t pid, int sig)
+/* pid 1 of a PID namespace never gets a signal it neither handles nor
+ * blocks: a stop right after start, before init set up its signals, would be
+ * dropped and the stop would wait its whole timeout (seen by
+ * bench/bench_lifecycle once start got fast). Wait up to a second for init
+ * to take it. (It used to look for a handler only: busybox init blocks its
+ * signals and waits in sigtimedwait, which hides them from SigBlk, so every
+ * polite stop of a settled container waited that whole second.) */
+static void wait_signal_taken(pid_t pid, int sig)
 {
-	char path[64], buf[2048];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	if (dome_read_small(path, buf, sizeof buf) <= 0)
-		return false;
-	const char *p = strstr(buf, "SigCgt:");
-	unsigned long long mask = 0;
-	return p && sscanf(p, "SigCgt: %llx", &mask) == 1 && (mask >> (sig - 1) & 1);
-}
-
-/* pid 1 of a PID namespace never gets a signal it has no handler for: a stop
- * right after start, before init installed its handlers, would be dropped
- * and the stop would wait its whole timeout (seen by bench/bench_lifecycle
- * once start got fast). Wait up to a second for init to catch it. */
-static void wait_signal_caught(pid_t pid, int sig)
-{
-	for (int i = 0; i < 1000 && !signal_caught(pid, sig); i++)
+	for (int i = 0; i < 1000 && !dome_proc_takes_signal(pid, sig); i++)
 		usleep(1000);
 }
 
@@ -1066,7 +1058,7 @@ int dome_runtime_stop(struct dome_ctx *ctx, struct dome_container *c, int timeou
 			dome_cgroup_freeze(cg, false, err);
 		bool gone = false;
 		if (!kill_now)
-			wait_signal_caught((pid_t)c->pid, stop_signal);
+			wait_signal_taken((pid_t)c->pid, stop_signal);
 		if (!kill_now && kill((pid_t)c->pid, stop_signal) == 0) {
 			dome_fault_point("stop.after-signal");
 			gone = wait_pidfd(init_fd, timeout_s * 1000);
