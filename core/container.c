@@ -686,7 +686,8 @@ int dome_container_apply_freeze(struct dome_ctx *ctx, struct dome_change *ch, co
 int dome_container_apply_start(struct dome_ctx *ctx, struct dome_change *ch, const char *name,
 			       struct dome_error *err)
 {
-	return apply_start(ctx, ch, (void *)name, err);
+	struct start_arg a = { name, false };
+	return apply_start(ctx, ch, &a, err);
 }
 
 /* A polite stop with the configured timeout. */
