@@ -6,6 +6,7 @@
 #include "image.h"
 #include "names.h"
 #include "net.h"
+#include "poweroff.h"
 #include "proc.h"
 #include "report.h"
 
@@ -316,6 +317,7 @@ struct child_args {
 	bool own_netns;         /* lo is ours to bring up */
 	int go_fd;              /* SYNC_GO: our end of a socket pair */
 	int err_fd;             /* SYNC_EXECED: write end, close-on-exec */
+	int notify_fd;          /* to M: the reboot(2) listener (poweroff.h) */
 	struct dome_cgroup *cg; /* C moves itself in (dome_cgroup_attach_self) */
 	bool in_unified;        /* cloned into the cgroup2 dir already */
 };
@@ -486,14 +488,28 @@ static int loopback_up(void)
  * dir it was born in, which P's cleanup or dome's reconcile removes once it
  * is gone (dome_cg_rmdir waits out EBUSY). */
 /* Close every inherited descriptor but stdio and the two kept ones. */
-static void close_all_but(int keep1, int keep2)
+/* Close every descriptor from 3 up but the `n` in `keep`, which must be
+ * in ascending order. */
+static void close_all_but(const int *keep, size_t n)
 {
-	int lo = keep1 < keep2 ? keep1 : keep2, hi = keep1 < keep2 ? keep2 : keep1;
-	if (lo > 3)
-		syscall(SYS_close_range, 3, lo - 1, 0);
-	if (hi > lo + 1)
-		syscall(SYS_close_range, lo + 1, hi - 1, 0);
-	syscall(SYS_close_range, hi + 1, ~0U, 0);
+	unsigned int from = 3;
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned int)keep[i] > from)
+			syscall(SYS_close_range, from, keep[i] - 1, 0);
+		from = (unsigned int)keep[i] + 1;
+	}
+	syscall(SYS_close_range, from, ~0U, 0);
+}
+
+static void sort3(int *v)
+{
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2 - i; j++)
+			if (v[j] > v[j + 1]) {
+				int t = v[j];
+				v[j] = v[j + 1];
+				v[j + 1] = t;
+			}
 }
 
 static __attribute__((noreturn)) void child_main(const struct child_args *a)
@@ -501,7 +517,9 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	/* First: P's container lock must not be held here. A C whose P died
 	 * builds on for a few milliseconds before it learns that at SYNC_GO,
 	 * and meanwhile the lock would keep `dome` from cleaning up. */
-	close_all_but(a->go_fd, a->err_fd);
+	int keep[3] = { a->go_fd, a->err_fd, a->notify_fd };
+	sort3(keep);
+	close_all_but(keep, 3);
 	/* Nothing mounted from here on may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		child_fail(a, "making mounts private", errno);
@@ -568,6 +586,15 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 		child_fail(a, "dropping capabilities", errno);
 	if (a->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(a, "setting no_new_privs", errno);
+	/* The monitor answers the container's reboot(2) (poweroff.h). Still
+	 * root with every effective capability here, so no no_new_privs is
+	 * needed for the filter. Without one, nothing changes. */
+	int listener = dome_poweroff_listen();
+	if (listener >= 0) {
+		dome_fd_send(a->notify_fd, listener);
+		close(listener);
+	}
+	close(a->notify_fd);
 	/* Every inherited descriptor but stdio goes at exec; the error pipe
 	 * stays usable until then and its closing tells P the exec worked. */
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
@@ -587,6 +614,7 @@ struct monitor_args {
 	char log_max[32];
 	int pty_master;
 	int cloned_fd;          /* SYNC_CLONED: write end */
+	int notify_fd;          /* from C: the reboot(2) listener */
 	int cgroup_fd;          /* cgroup2 dir for CLONE_INTO_CGROUP, or -1 */
 	bool new_netns;
 	struct child_args child;
@@ -630,18 +658,23 @@ static __attribute__((noreturn)) void monitor_fork_main(struct monitor_args *m)
 	if (c == 0) {
 		close(m->pty_master);
 		close(m->cloned_fd);
+		close(m->notify_fd);
 		child_main(&m->child);
 	}
 	close(m->child.go_fd);
 	close(m->child.err_fd);
+	close(m->child.notify_fd);
 	int32_t msg[3] = { c, 0, (int32_t)getpid() };
 	write_all(m->cloned_fd, msg, sizeof msg); /* SYNC_CLONED */
 	close(m->cloned_fd);
 	/* Exec the slim monitor: a fresh image, so the monitor does not carry
-	 * the memory of the process that started it. The pty master is fd 3. */
-	if (dup2(m->pty_master, 3) < 0)
+	 * the memory of the process that started it. The pty master is fd 3,
+	 * the socket C sends its reboot(2) listener on fd 4 (moved out of the
+	 * way first, as either may be 3 or 4 now). */
+	int notify = fcntl(m->notify_fd, F_DUPFD_CLOEXEC, 10);
+	if (notify < 0 || dup2(m->pty_master, 3) < 0 || dup2(notify, 4) < 0)
 		_exit(1);
-	syscall(SYS_close_range, 4, ~0U, 0);
+	syscall(SYS_close_range, 5, ~0U, 0);
 	int devnull = open("/dev/null", O_RDWR);
 	if (devnull >= 0) {
 		dup2(devnull, 0);
@@ -813,6 +846,7 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	__cleanup_close int pty = -1;
 	__cleanup_close int cgroup_fd = -1;
 	int cloned[2] = { -1, -1 }, go[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int notify[2] = { -1, -1 };
 	snprintf(c->state, sizeof c->state, "starting");
 	if (dome_inv_update_runtime(ctx->store, c, err) < 0)
 		return -1;
@@ -836,7 +870,8 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	 * it, and a send with MSG_NOSIGNAL then fails instead of raising
 	 * SIGPIPE in P. */
 	if (pipe2(cloned, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, go) < 0 ||
-	    pipe2(errp, O_CLOEXEC) < 0) {
+	    pipe2(errp, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, notify) < 0) {
 		dome_fail(err, errno, "cannot create the start pipes");
 		goto fail_pipes;
 	}
@@ -844,12 +879,13 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 		.exe = exe, .root = ctx->cfg.root, .prefix = ctx->cfg.cgroup_prefix,
 		.bridge = ctx->cfg.bridge, .name = c->name, .rundir = ctx->cfg.runtime_dir,
 		.pty_master = pty,
-		.cloned_fd = cloned[1], .cgroup_fd = cgroup_fd, .new_netns = strcmp(c->net_mode, "host") != 0,
+		.cloned_fd = cloned[1], .notify_fd = notify[0], .cgroup_fd = cgroup_fd, .new_netns = strcmp(c->net_mode, "host") != 0,
 		.child = { .name = c->name, .lower = img.path, .upper = upper, .work = work,
 			   .rootfs = rootfs, .console = slave, .names_dir = names,
 			   .no_new_privs = c->no_new_privs, .own_netns = strcmp(c->net_mode, "host") != 0,
 			   .init = img.init_cmd,
-			   .go_fd = go[0], .err_fd = errp[1], .cg = s.cg },
+			   .go_fd = go[0], .err_fd = errp[1], .notify_fd = notify[1],
+			   .cg = s.cg },
 	};
 	snprintf(m.log_max, sizeof m.log_max, "%llu", (unsigned long long)ctx->cfg.console_log_max);
 	/* The pty master must survive M's exec; the error pipe must not
@@ -869,7 +905,9 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	close(cloned[1]);
 	close(go[0]);
 	close(errp[1]);
-	cloned[1] = go[0] = errp[1] = -1;
+	close(notify[0]);
+	close(notify[1]);
+	cloned[1] = go[0] = errp[1] = notify[0] = notify[1] = -1;
 	/* Two cores at work: C mounts its root while P writes the rest. */
 	struct dome_error prep_err;
 	int prep = prepare_while_cloning(ctx, c, &s, bridged, &addr, &prep_err);
@@ -935,6 +973,7 @@ fail_pipes:
 		if (cloned[i] >= 0) close(cloned[i]);
 		if (go[i] >= 0) close(go[i]);
 		if (errp[i] >= 0) close(errp[i]);
+		if (notify[i] >= 0) close(notify[i]);
 	}
 	goto fail;
 fail_step_cgroup:
@@ -1183,30 +1222,60 @@ int dome_monitor_main(int argc, char **argv)
 	struct stat sb;
 	off_t size = (log >= 0 && fstat(log, &sb) == 0) ? sb.st_size : 0;
 
-	/* Copy the console until init is gone and the pty has drained. */
+	/* Copy the console until init is gone and the pty has drained; take
+	 * the reboot(2) listener when C sends it (fd 4) and answer it. */
 	int pidfd = (int)syscall(SYS_pidfd_open, init, 0);
-	struct pollfd fds[2] = { { .fd = 3, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+	enum { CONSOLE, INIT, NOTIFY, LISTENER };
+	struct pollfd fds[] = { [CONSOLE] = { .fd = 3, .events = POLLIN },
+				[INIT] = { .fd = pidfd, .events = POLLIN },
+				[NOTIFY] = { .fd = 4, .events = POLLIN },
+				[LISTENER] = { .fd = -1, .events = POLLIN } };
 	char buf[4096];
 	bool init_gone = pidfd < 0;
+	enum dome_poweroff_ask asked = DOME_ASK_NONE;
 	while (!init_gone) {
-		if (poll(fds, 2, -1) < 0) {
+		if (poll(fds, DOME_ARRAY_SIZE(fds), -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (fds[0].revents & POLLIN) {
+		if (fds[CONSOLE].revents & POLLIN) {
 			ssize_t n = read(3, buf, sizeof buf);
 			if (n > 0)
 				log_write(&log, path, buf, (size_t)n, &size, max);
-		} else if (fds[0].revents & (POLLHUP | POLLERR)) {
-			fds[0].fd = -1; /* no one has the console open: wait on init only */
+		} else if (fds[CONSOLE].revents & (POLLHUP | POLLERR)) {
+			fds[CONSOLE].fd = -1; /* no one has the console open: wait on init only */
 		}
-		if (fds[1].revents & POLLIN)
+		if (fds[NOTIFY].revents) {
+			fds[LISTENER].fd = dome_fd_recv(4); /* -1: C had none to send */
+			close(4);
+			fds[NOTIFY].fd = -1;
+		}
+		if (fds[LISTENER].revents & POLLIN) {
+			enum dome_poweroff_ask ask = dome_poweroff_take(fds[LISTENER].fd);
+			if (ask != DOME_ASK_NONE && asked == DOME_ASK_NONE) {
+				/* Its shutdown is done: end the run now, not after
+				 * the second init sleeps once reboot(2) failed. */
+				asked = ask;
+				int n = snprintf(buf, sizeof buf,
+						 "dome: the container asked to %s; stopping it\n",
+						 dome_poweroff_ask_name(ask));
+				log_write(&log, path, buf, (size_t)n, &size, max);
+				syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			}
+		} else if (fds[LISTENER].revents & (POLLHUP | POLLERR)) {
+			fds[LISTENER].fd = -1;
+		}
+		if (fds[INIT].revents & POLLIN)
 			init_gone = true;
 	}
 	int status = -1;
 	while (waitpid(init, &status, 0) < 0 && errno == EINTR)
 		;
+	/* Killed for its own shutdown request: it ended cleanly, as init
+	 * would have (busybox init exits 0 after the refused reboot). */
+	if (asked != DOME_ASK_NONE && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		status = 0;
 	fcntl(3, F_SETFL, O_NONBLOCK);
 	for (ssize_t n; (n = read(3, buf, sizeof buf)) > 0;)
 		log_write(&log, path, buf, (size_t)n, &size, max);

@@ -184,6 +184,23 @@ expect_grep "$TEST_ROOT/report" '"crashed"' "report shows the crash"
 expect_grep "$TEST_ROOT/report" '"signal": 9' "the crash carries its signal"
 [ "$(d info "$C1" --json | json_field oom_kills)" -ge 1 ] && ok "info counts the OOM kills" || not_ok "info counts the OOM kills"
 
+# A container's own poweroff or reboot: its init's reboot(2) is handed to the
+# monitor (core/poweroff.h), which ends the run there, as stopped cleanly
+# (exit status 0), and says so in the console log.
+for ask in poweroff reboot; do
+	expect_status 0 "start for $ask" -- d start "$C1"
+	mon=$(d info "$C1" --json | json_field monitor_pid)
+	expect_status 0 "$ask inside the container" -- d exec "$C1" -- "$ask"
+	for _ in $(seq 100); do [ "$(d info "$C1" --json | json_field state)" = stopped ] && break; sleep 0.1; done
+	info=$(d info "$C1" --json)
+	[ "$(echo "$info" | json_field state)" = stopped ] && [ "$(echo "$info" | json_field exit_code)" = 0 ] && ok "$ask inside: stopped with exit status 0" || { not_ok "$ask inside: stopped with exit status 0"; echo "$info"; }
+	want=$([ "$ask" = poweroff ] && echo "power off" || echo reboot)
+	d logs "$C1" > "$TEST_ROOT/log"
+	expect_grep "$TEST_ROOT/log" "dome: the container asked to $want" "$ask inside: the console log says so"
+	for _ in $(seq 50); do alive "$mon" || break; sleep 0.1; done
+	alive "$mon" && not_ok "$ask inside: its monitor is gone" || ok "$ask inside: its monitor is gone"
+done
+
 # Failed starts leave nothing behind.
 expect_status 1 "create from a missing image fails" -- d create "x$C1" --image nosuch
 [ -z "$(d ls --json | grep "x$C1")" ] && ok "no row for the failed create" || not_ok "no row for the failed create"
