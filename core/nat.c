@@ -1,11 +1,10 @@
 #include "nat.h"
 #include "cleanup.h"
+#include "dynlib.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <nftables/libnftables.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +12,7 @@
 
 /* ---- libnftables, opened on first use ----
  *
- * Loaded as core/tarball.c loads libarchive: with dlopen when NAT is first
- * touched, every function typed from libnftables' own header (so each call
- * is still checked by the compiler) and kept for the life of the process.
+ * Loaded through core/dynlib.h when NAT is first touched.
  * Linking it would cost every dome process ~1 ms at exec for libnftables,
  * libnftnl, libmnl, libxtables and libgmp. Its soname has been
  * libnftables.so.1 since the library first shipped (nftables 0.9.0, 2018). */
@@ -37,32 +34,15 @@ static struct {
 	NFT_FUNCS(X)
 #undef X
 } nft;
-static pthread_once_t nft_once = PTHREAD_ONCE_INIT;
-static bool nft_loaded;
-static char nft_error[256]; /* why loading failed */
-
-static void nft_load(void)
-{
-	void *h = dlopen(NFTABLES_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		snprintf(nft_error, sizeof nft_error, "%s", dlerror());
-		return;
-	}
-#define X(f)                                                                                 \
-	if (!(nft.f = (__typeof__(nft.f))dlsym(h, #f))) {                                    \
-		snprintf(nft_error, sizeof nft_error, "%s has no %s", NFTABLES_SONAME, #f); \
-		return;                                                                      \
-	}
-	NFT_FUNCS(X)
-#undef X
-	nft_loaded = true;
-}
+static struct dome_dynlib nft_lib = DOME_DYNLIB_INIT(NFTABLES_SONAME);
 
 static int nft_ready(struct dome_error *err)
 {
-	pthread_once(&nft_once, nft_load);
-	if (!nft_loaded) {
-		dome_fail(err, ENOENT, "outbound NAT needs libnftables: %s", nft_error);
+#define X(f) { #f, (void **)&nft.f },
+	static const struct dome_dynsym syms[] = { NFT_FUNCS(X) };
+#undef X
+	if (dome_dynlib_load(&nft_lib, syms, DOME_ARRAY_SIZE(syms)) < 0) {
+		dome_fail(err, ENOENT, "outbound NAT needs libnftables: %s", nft_lib.error);
 		dome_error_hint(err, "install the Debian package libnftables1, or set nat = no");
 		return -1;
 	}

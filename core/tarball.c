@@ -1,15 +1,14 @@
 /* Tar archives: safe extraction and creation from overlay layers. */
 #include "tarball.h"
 #include "cleanup.h"
+#include "dynlib.h"
 #include "fsutil.h"
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <sha256.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,36 +90,17 @@ static struct {
 	LIBARCHIVE_FUNCS(X)
 #undef X
 } ar;
-static pthread_once_t ar_once = PTHREAD_ONCE_INIT;
-static bool ar_loaded;
-static char ar_error[256]; /* why loading failed */
-
-static void ar_load(void)
-{
-	void *h = dlopen(LIBARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		snprintf(ar_error, sizeof ar_error, "%s", dlerror());
-		return;
-	}
-	/* dlsym returns an object pointer; POSIX guarantees the conversion
-	 * to a function pointer works. Kept loaded for the process's life. */
-#define X(f)                                                                              \
-	if (!(ar.f = (__typeof__(ar.f))dlsym(h, #f))) {                                   \
-		snprintf(ar_error, sizeof ar_error, "%s has no %s", LIBARCHIVE_SONAME, #f); \
-		return;                                                                   \
-	}
-	LIBARCHIVE_FUNCS(X)
-#undef X
-	ar_loaded = true;
-}
+static struct dome_dynlib ar_lib = DOME_DYNLIB_INIT(LIBARCHIVE_SONAME);
 
 /* Load libarchive once per process; fails with a message naming the package. */
 static int ar_ready(struct dome_error *err)
 {
-	pthread_once(&ar_once, ar_load);
-	if (!ar_loaded)
+#define X(f) { #f, (void **)&ar.f },
+	static const struct dome_dynsym syms[] = { LIBARCHIVE_FUNCS(X) };
+#undef X
+	if (dome_dynlib_load(&ar_lib, syms, DOME_ARRAY_SIZE(syms)) < 0)
 		return dome_fail(err, ENOENT, "cannot load libarchive (Debian package libarchive13): %s",
-				 ar_error);
+				 ar_lib.error);
 	return 0;
 }
 
