@@ -488,28 +488,26 @@ static int loopback_up(void)
  * dir it was born in, which P's cleanup or dome's reconcile removes once it
  * is gone (dome_cg_rmdir waits out EBUSY). */
 /* Close every inherited descriptor but stdio and the two kept ones. */
-/* Close every descriptor from 3 up but the `n` in `keep`, which must be
- * in ascending order. */
+/* Close every descriptor from 3 up but the `n` (at most 4) in `keep`. */
 static void close_all_but(const int *keep, size_t n)
 {
+	int sorted[4];
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < DOME_ARRAY_SIZE(sorted); i++, k++) {
+		size_t j = k;
+		for (; j > 0 && sorted[j - 1] > keep[i]; j--)
+			sorted[j] = sorted[j - 1];
+		sorted[j] = keep[i];
+	}
 	unsigned int from = 3;
-	for (size_t i = 0; i < n; i++) {
-		if ((unsigned int)keep[i] > from)
-			syscall(SYS_close_range, from, keep[i] - 1, 0);
-		from = (unsigned int)keep[i] + 1;
+	for (size_t i = 0; i < k; i++) {
+		if (sorted[i] < (int)from)
+			continue; /* stdio, or a repeat */
+		if ((unsigned int)sorted[i] > from)
+			syscall(SYS_close_range, from, sorted[i] - 1, 0);
+		from = (unsigned int)sorted[i] + 1;
 	}
 	syscall(SYS_close_range, from, ~0U, 0);
-}
-
-static void sort3(int *v)
-{
-	for (int i = 0; i < 2; i++)
-		for (int j = 0; j < 2 - i; j++)
-			if (v[j] > v[j + 1]) {
-				int t = v[j];
-				v[j] = v[j + 1];
-				v[j + 1] = t;
-			}
 }
 
 static __attribute__((noreturn)) void child_main(const struct child_args *a)
@@ -517,9 +515,8 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	/* First: P's container lock must not be held here. A C whose P died
 	 * builds on for a few milliseconds before it learns that at SYNC_GO,
 	 * and meanwhile the lock would keep `dome` from cleaning up. */
-	int keep[3] = { a->go_fd, a->err_fd, a->notify_fd };
-	sort3(keep);
-	close_all_but(keep, 3);
+	const int keep[] = { a->go_fd, a->err_fd, a->notify_fd };
+	close_all_but(keep, DOME_ARRAY_SIZE(keep));
 	/* Nothing mounted from here on may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		child_fail(a, "making mounts private", errno);
