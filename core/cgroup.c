@@ -19,6 +19,7 @@
  *           rooted at /sys/fs/cgroup/unified. */
 #include "cgroup_driver.h"
 #include "cleanup.h"
+#include "fsutil.h"
 #include "validate.h"
 
 #include <string.h> /* strlcpy via libbsd-overlay */
@@ -116,8 +117,8 @@ static struct {
 	bool known;
 	enum dome_cgroup_layout layout;
 	size_t nmount;
-	char mount[CG_NCTRL][PATH_MAX];
-	unsigned ctrls[CG_NCTRL];
+	char mount[CG_NHIER][PATH_MAX];
+	unsigned ctrls[CG_NHIER];
 } host;
 
 static int host_mounts(struct dome_error *err)
@@ -137,6 +138,14 @@ static int host_mounts(struct dome_error *err)
 		if (h == host.nmount)
 			strlcpy(host.mount[host.nmount++], real, sizeof host.mount[h]);
 		host.ctrls[h] |= 1u << i;
+	}
+	/* The named systemd hierarchy, where systemd (the host's and a
+	 * container's) tracks services on v1 and hybrid: a container's own dir
+	 * there is what its systemd is given (dome_cgroup_ns_mounts). */
+	if (host.layout != DOME_CGROUP_V2 && is_fs(DOME_CGROUP_ROOT "/systemd", CGROUP_SUPER_MAGIC) &&
+	    realpath(DOME_CGROUP_ROOT "/systemd", real)) {
+		strlcpy(host.mount[host.nmount], real, sizeof host.mount[0]);
+		host.ctrls[host.nmount++] = 0;
 	}
 	host.known = true;
 	return 0;
@@ -355,6 +364,69 @@ int dome_cgroup_destroy(struct dome_cgroup *cg, struct dome_error *err)
 	if (rc < 0)
 		dome_error_prefix(err, "removing the cgroup of '%s'", cg->name);
 	return rc;
+}
+
+static struct dome_cgroup_ns_mount *ns_add(struct dome_cgroup_ns_mount *out, size_t max,
+					    size_t *n, const char *dir)
+{
+	if (*n >= max || strlen(dir) >= sizeof out->dir)
+		return NULL;
+	struct dome_cgroup_ns_mount *m = &out[(*n)++];
+	memset(m, 0, sizeof *m);
+	strlcpy(m->dir, dir, sizeof m->dir);
+	return m;
+}
+
+size_t dome_cgroup_ns_mounts(const struct dome_cgroup *cg, struct dome_cgroup_ns_mount *out,
+			     size_t max)
+{
+	size_t n = 0;
+	struct dome_cgroup_ns_mount *m;
+	if (cg->layout == DOME_CGROUP_V2) {
+		if ((m = ns_add(out, max, &n, ""))) {
+			strlcpy(m->fstype, "cgroup2", sizeof m->fstype);
+			m->writable = true;
+		}
+		return n;
+	}
+	for (size_t i = 0; i < cg->nhier; i++) {
+		const char *base = strrchr(cg->hier[i].mount, '/');
+		if (!base || !(m = ns_add(out, max, &n, base + 1)))
+			continue;
+		strlcpy(m->fstype, "cgroup", sizeof m->fstype);
+		if (cg->hier[i].ctrls == 0) {
+			strlcpy(m->opts, CG_NAMED_SYSTEMD, sizeof m->opts);
+			m->writable = true;
+			continue;
+		}
+		for (unsigned c = 0; c < CG_NCTRL; c++) {
+			if (!(cg->hier[i].ctrls & (1u << c)))
+				continue;
+			if (m->opts[0])
+				strlcat(m->opts, ",", sizeof m->opts);
+			strlcat(m->opts, ctrl_names[c], sizeof m->opts);
+		}
+	}
+	if (cg->unified[0] && (m = ns_add(out, max, &n, "unified"))) {
+		strlcpy(m->fstype, "cgroup2", sizeof m->fstype);
+		m->writable = true;
+	}
+	/* The host's links to co-mounted hierarchies, when they point at one
+	 * listed above. */
+	for (unsigned c = 0; c < CG_NCTRL; c++) {
+		char path[PATH_MAX], target[64];
+		snprintf(path, sizeof path, DOME_CGROUP_ROOT "/%s", ctrl_names[c]);
+		ssize_t len = readlink(path, target, sizeof target - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		bool listed = false;
+		for (size_t i = 0; i < n && !listed; i++)
+			listed = out[i].fstype[0] && strcmp(out[i].dir, target) == 0;
+		if (listed && (m = ns_add(out, max, &n, ctrl_names[c])))
+			strlcpy(m->link, target, sizeof m->link);
+	}
+	return n;
 }
 
 int dome_cgroup_stats(struct dome_cgroup *cg, struct dome_cgroup_stats *out,
@@ -694,7 +766,11 @@ void dome_cg_sleep_ms(long ms)
 		;
 }
 
-int dome_cg_rmdir(const char *path, struct dome_error *err)
+/* Deep enough for any tree systemd makes (-.slice/system.slice/x.service
+ * is three); deeper trees are left to the rmdir's EBUSY. */
+#define CG_MAX_DEPTH 16
+
+static int rmdir_retried(const char *path)
 {
 	/* The kernel answers EBUSY while exiting processes still hold the
 	 * cgroup, usually for well under a millisecond once they are killed:
@@ -709,6 +785,33 @@ int dome_cg_rmdir(const char *path, struct dome_error *err)
 		usleep((useconds_t)wait_us);
 		waited_us += wait_us;
 	}
+	return -1;
+}
+
+/* Every cgroup dir under `dir` (not `dir` itself), deepest first. */
+static void rmdir_children(const char *dir, int depth)
+{
+	if (depth >= CG_MAX_DEPTH)
+		return;
+	__cleanup_closedir DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char sub[PATH_MAX];
+		if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
+		    snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name) >= (int)sizeof sub)
+			continue;
+		rmdir_children(sub, depth + 1);
+		rmdir_retried(sub);
+	}
+}
+
+int dome_cg_rmdir(const char *path, struct dome_error *err)
+{
+	rmdir_children(path, 0);
+	if (rmdir_retried(path) == 0)
+		return 0;
 	int e = errno;
 	dome_fail(err, e, "cannot remove cgroup %s", path);
 	if (e == EBUSY)
@@ -737,18 +840,38 @@ int dome_cg_wait(bool (*done)(const char *dir), const char *dir, int timeout_ms)
 	return 0;
 }
 
-bool dome_cg_empty(const char *dir)
+static bool tree_empty(const char *dir, int depth)
 {
-	char buf[16];
-	if (!is_dir(dir))
-		return true;
-	/* One pid is at least "1" and a newline; nothing read means empty. */
-	char path[PATH_MAX];
+	char buf[16], path[PATH_MAX];
+	/* cgroup2 says for the whole subtree in one file. */
+	snprintf(path, sizeof path, "%s/cgroup.events", dir);
+	if (dome_read_small(path, buf, sizeof buf) > 0 && strncmp(buf, "populated ", 10) == 0)
+		return buf[10] == '0';
+	/* v1: this dir's cgroup.procs (one pid is at least "1" and a newline;
+	 * nothing read means empty), then each child's. */
 	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
 	__cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT;
-	return read(fd, buf, sizeof buf) == 0;
+	if (read(fd, buf, sizeof buf) != 0)
+		return false;
+	if (depth >= CG_MAX_DEPTH)
+		return true;
+	__cleanup_closedir DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char sub[PATH_MAX];
+		if (de->d_type == DT_DIR && de->d_name[0] != '.' &&
+		    snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name) < (int)sizeof sub &&
+		    !tree_empty(sub, depth + 1))
+			return false;
+	}
+	return true;
+}
+
+bool dome_cg_empty(const char *dir)
+{
+	return !is_dir(dir) || tree_empty(dir, 0);
 }
 
 int dome_cg_txn_add(struct dome_cg_txn *t, const char *dir, const char *file,

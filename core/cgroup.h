@@ -80,6 +80,27 @@ int dome_cgroup_pids(struct dome_cgroup *cg, pid_t **pids, size_t *n, struct dom
 /* Remove the cgroup dirs (retrying while the kernel says EBUSY). */
 int dome_cgroup_destroy(struct dome_cgroup *cg, struct dome_error *err);
 
+/* A container's /sys/fs/cgroup, as the host lays it out, seen from its
+ * cgroup namespace (rooted at the container's own cgroup), for an init such
+ * as systemd (systemd.io/CONTAINER_INTERFACE): on v2 the cgroup2 subtree at
+ * /sys/fs/cgroup itself; on v1 and hybrid a tmpfs holding each v1
+ * hierarchy dome uses (read-only: the limits are dome's), the named systemd
+ * one and, on hybrid, the cgroup2 "unified" one (writable: delegated, the
+ * container's systemd makes its slices there), and the host's links
+ * between them (cpu -> cpu,cpuacct). Only hierarchies the container has a
+ * dir of its own in are listed: a mount of any other would show the host's
+ * whole tree. */
+struct dome_cgroup_ns_mount {
+	char dir[64];      /* under /sys/fs/cgroup; "" is /sys/fs/cgroup itself */
+	char fstype[8];    /* "cgroup", "cgroup2"; "" for a symlink */
+	char opts[96];     /* cgroup: the controllers, or name=systemd */
+	char link[64];     /* the symlink's target */
+	bool writable;
+};
+#define DOME_CG_NS_MOUNTS_MAX 24
+size_t dome_cgroup_ns_mounts(const struct dome_cgroup *cg, struct dome_cgroup_ns_mount *out,
+			     size_t max);
+
 struct dome_cgroup_stats {
 	uint64_t cpu_usec;        /* CPU time used, microseconds */
 	uint64_t memory_current;  /* bytes */

@@ -30,12 +30,17 @@ enum dome_cg_ctrl {
 	CG_DEVICES = 1u << 7,
 };
 #define CG_NCTRL 8
+/* Hierarchies a handle can have: one per controller, and the named
+ * `systemd` one (no controller; ctrls 0) that systemd inside a container
+ * tracks its services in on a v1 or hybrid host. */
+#define CG_NHIER (CG_NCTRL + 1)
+#define CG_NAMED_SYSTEMD "name=systemd"
 
 /* Controller name for a single bit, "" for anything else. */
 const char *dome_cg_ctrl_name(unsigned ctrl);
 
 struct dome_cg_hier {
-	unsigned ctrls;          /* controllers mounted together here */
+	unsigned ctrls;          /* controllers mounted together here; 0: name=systemd */
 	char mount[PATH_MAX];    /* e.g. /sys/fs/cgroup/memory */
 	char dir[PATH_MAX];      /* <mount>/<prefix>/<name> */
 };
@@ -46,7 +51,7 @@ struct dome_cgroup {
 	char prefix[DOME_NAME_MAX + 1];
 	char name[DOME_NAME_MAX + 1];
 	size_t nhier;                       /* v1 hierarchies (v1, hybrid) */
-	struct dome_cg_hier hier[CG_NCTRL];
+	struct dome_cg_hier hier[CG_NHIER];
 	char unified[PATH_MAX];             /* cgroup2 dir, "" when there is none */
 	bool unified_limits;                /* v2: limits live in `unified` */
 };
@@ -116,13 +121,15 @@ int dome_cg_read_keyed(const char *dir, const char *file, const char *key,
 int dome_cg_read_pids(const char *dir, pid_t **pids, size_t *n, struct dome_error *err);
 /* mkdir; *made tells whether this call made it (false: it existed). */
 int dome_cg_mkdir(const char *path, bool *made, struct dome_error *err);
-/* rmdir, retried while the kernel says EBUSY (it is still releasing the
- * last processes); a missing dir is fine. */
+/* rmdir of the dir and of every cgroup under it (a system container's init
+ * makes its own: system.slice, init.scope, ...), deepest first, each retried
+ * while the kernel says EBUSY (it is still releasing the last processes); a
+ * missing dir is fine. */
 int dome_cg_rmdir(const char *path, struct dome_error *err);
 /* Poll `done(dir)` every millisecond or so for up to `timeout_ms`. */
 int dome_cg_wait(bool (*done)(const char *dir), const char *dir, int timeout_ms);
 void dome_cg_sleep_ms(long ms);
-/* cgroup.procs of `dir` is empty (or the dir is gone). */
+/* No process in `dir` or in any cgroup under it (or the dir is gone). */
 bool dome_cg_empty(const char *dir);
 
 /* All-or-nothing limit writes: each change records the old value first; a

@@ -90,7 +90,7 @@ static void unmake_pair(const char *dir, const bool made[2])
 /* The dirs in every v1 hierarchy, with the device rules; undone on failure. */
 static int make_v1_dirs(struct dome_cgroup *cg, bool adopt, struct dome_error *err)
 {
-	bool made[CG_NCTRL][2] = { { false } };
+	bool made[CG_NHIER][2] = { { false } };
 	size_t i;
 	for (i = 0; i < cg->nhier; i++)
 		if (make_pair(cg->hier[i].dir, cg->hier[i].ctrls & CG_CPUSET, adopt, made[i],

@@ -1,5 +1,6 @@
 #include "runtime.h"
 #include "cgroup.h"
+#include "container.h"
 #include "cleanup.h"
 #include "fault.h"
 #include "fsutil.h"
@@ -23,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -320,6 +322,8 @@ struct child_args {
 	int notify_fd;          /* to M: the reboot(2) listener (poweroff.h) */
 	struct dome_cgroup *cg; /* C moves itself in (dome_cgroup_attach_self) */
 	bool in_unified;        /* cloned into the cgroup2 dir already */
+	size_t ncgmounts;       /* its /sys/fs/cgroup (dome_cgroup_ns_mounts) */
+	struct dome_cgroup_ns_mount cgmounts[DOME_CG_NS_MOUNTS_MAX];
 };
 
 /* Capabilities kept in the bounding set; every other one is dropped before
@@ -425,6 +429,61 @@ static int bind_console(const char *root, const char *console)
 	return mount(console, path, NULL, MS_BIND, NULL);
 }
 
+/* /run and /run/lock as tmpfs, as a full init expects them (and mounts them
+ * itself only with CAP_SYS_ADMIN, which it does not get), and
+ * /run/systemd/container naming the manager (systemd.io/CONTAINER_INTERFACE).
+ * An image without /run gets none: nothing of it is made in its tree. */
+static int mount_run(const char *root)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/run", root);
+	if (access(path, F_OK) < 0)
+		return 0;
+	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=20%,nr_inodes=65536") < 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/run/lock", root);
+	if (mkdir(path, 0755) < 0 ||
+	    mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=5242880") < 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/run/systemd", root);
+	if (mkdir(path, 0755) < 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/run/systemd/container", root);
+	__cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	return fd < 0 || write_all(fd, "dome\n", 5) < 0 ? -1 : 0;
+}
+
+/* /sys/fs/cgroup from inside the cgroup namespace (dome_cgroup_ns_mounts):
+ * a v1 or hybrid layout on a tmpfs made read-only once it is filled, the
+ * controllers read-only, the delegated hierarchies writable. */
+static int mount_cgroups(const struct child_args *a)
+{
+	char base[PATH_MAX], path[PATH_MAX];
+	const unsigned long common = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	snprintf(base, sizeof base, "%s/sys/fs/cgroup", a->rootfs);
+	if (a->ncgmounts == 1 && !a->cgmounts[0].dir[0])
+		return mount("cgroup2", base, "cgroup2", common, NULL);
+	if (a->ncgmounts == 0)
+		return 0;
+	if (mount("tmpfs", base, "tmpfs", common, "mode=755,size=65536") < 0)
+		return -1;
+	for (size_t i = 0; i < a->ncgmounts; i++) {
+		const struct dome_cgroup_ns_mount *m = &a->cgmounts[i];
+		if (dome_pathf(path, sizeof path, "%s/%s", base, m->dir) < 0)
+			return -1;
+		if (!m->fstype[0]) {
+			if (symlink(m->link, path) < 0)
+				return -1;
+			continue;
+		}
+		if (mkdir(path, 0755) < 0 ||
+		    mount("cgroup", path, m->fstype, common | (m->writable ? 0 : MS_RDONLY),
+			  m->opts[0] ? m->opts : NULL) < 0)
+			return -1;
+	}
+	return mount(NULL, base, NULL, MS_REMOUNT | MS_RDONLY | common, "mode=755,size=65536");
+}
+
 /* Paths of /proc a container must not write (or read, for the masked ones). */
 static int protect_proc(const char *root)
 {
@@ -517,6 +576,14 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	 * and meanwhile the lock would keep `dome` from cleaning up. */
 	const int keep[] = { a->go_fd, a->err_fd, a->notify_fd };
 	close_all_but(keep, DOME_ARRAY_SIZE(keep));
+	/* Init starts with no signal blocked or ignored, whoever started it (a
+	 * monitor restarting its container blocks and ignores some). */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
 	/* Nothing mounted from here on may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		child_fail(a, "making mounts private", errno);
@@ -537,6 +604,8 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 		child_fail(a, "binding /etc/hosts, resolv.conf and hostname", errno);
 	if (protect_proc(a->rootfs) < 0)
 		child_fail(a, "protecting /proc", errno);
+	if (mount_run(a->rootfs) < 0)
+		child_fail(a, "mounting /run", errno);
 	if (a->own_netns && loopback_up() < 0)
 		child_fail(a, "bringing lo up", errno);
 
@@ -559,6 +628,8 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	 * the container's own cgroup. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(a, "creating the cgroup namespace", errno);
+	if (mount_cgroups(a) < 0)
+		child_fail(a, "mounting /sys/fs/cgroup", errno);
 
 	/* pivot_root(".", ".") stacks the old root under the new one; the
 	 * detach then drops it without needing a directory in the image. */
@@ -774,6 +845,36 @@ static int open_console(int *master, char *slave, size_t len, struct dome_error 
 	return 0;
 }
 
+/* A container of an image with /etc/machine-id gets one of its own, made at
+ * its first start and kept in its upper layer: containers of one image must
+ * not share the id (journald and D-Bus key on it), and systemd could only
+ * make a transient one itself, anew at each boot. */
+static int give_machine_id(const char *image, const char *upper, struct dome_error *err)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	if (dome_pathf(path, sizeof path, "%s/etc/machine-id", image) < 0 || access(path, F_OK) < 0)
+		return 0;
+	if (dome_pathf(dir, sizeof dir, "%s/etc", upper) < 0 ||
+	    dome_pathf(path, sizeof path, "%s/etc/machine-id", upper) < 0)
+		return dome_invalid(err, "container path too long");
+	struct stat st;
+	if (lstat(path, &st) == 0)
+		return 0;
+	uint8_t raw[16];
+	char hex[34];
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+		return dome_fail(err, errno, "cannot make a machine id");
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	hex[32] = '\n';
+	hex[33] = '\0';
+	/* The upper's /etc takes the image's mode (0755, root), as overlayfs
+	 * would make it on a copy-up. */
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return dome_fail(err, errno, "cannot create %s", dir);
+	return dome_write_file(path, hex, 33, 0444, err);
+}
+
 /* Done by P while M clones C and C mounts its root; none of it is used by
  * C before SYNC_GO. Limits are in place before anything of the image runs:
  * C joins the v1 dirs, and execs, only after SYNC_GO. */
@@ -859,7 +960,7 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	/* The name files exist before the fork: C binds them during its
 	 * mounts. Their text is (re)written in place later, once the lease
 	 * is known. */
-	if (dome_names_prepare(ctx, c, err) < 0)
+	if (dome_names_prepare(ctx, c, err) < 0 || give_machine_id(img.path, upper, err) < 0)
 		goto fail;
 	if (open_console(&pty, slave, sizeof slave, err) < 0)
 		goto fail;
@@ -884,6 +985,7 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 			   .go_fd = go[0], .err_fd = errp[1], .notify_fd = notify[1],
 			   .cg = s.cg },
 	};
+	m.child.ncgmounts = dome_cgroup_ns_mounts(s.cg, m.child.cgmounts, DOME_CG_NS_MOUNTS_MAX);
 	snprintf(m.log_max, sizeof m.log_max, "%llu", (unsigned long long)ctx->cfg.console_log_max);
 	/* The pty master must survive M's exec; the error pipe must not
 	 * survive C's: flags are set to match. */
@@ -1151,8 +1253,9 @@ static void log_write(int *fd, const char *path, const char *data, size_t len, o
 		*size += (off_t)len;
 }
 
-/* Steps 1 and 3 of "recording a run's end", in the monitor. */
-static void monitor_record_end(const char *root, const char *rundir, const char *name, pid_t init,
+/* Steps 1 and 3 of "recording a run's end", in the monitor. True when this
+ * monitor recorded it (no other dome was stopping the container). */
+static bool monitor_record_end(const char *root, const char *rundir, const char *name, pid_t init,
 			       int64_t start, int status)
 {
 	publish_exit(rundir, name, init, start, status);
@@ -1166,7 +1269,7 @@ static void monitor_record_end(const char *root, const char *rundir, const char 
 	 * else after 1, 2, 4 ... 100 ms: a lock coming free says nothing. */
 	for (int waited = 0, step = 1; waited < 10000; waited += step, step = step < 100 ? step * 2 : 100) {
 		if (!read_exit(rundir, name, init, start, &st))
-			return; /* recorded by the holder */
+			return false; /* recorded by the holder */
 		if ((lock = lock_container_in(rundir, name, 0, &err)) >= 0)
 			break;
 		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)step * 1000000L };
@@ -1175,13 +1278,15 @@ static void monitor_record_end(const char *root, const char *rundir, const char 
 	/* No lock after 10 s: a holder busy with something else for that long
 	 * (a backup); record unlocked rather than never, as the row check
 	 * below still guards against the common case. */
+	bool recorded = false;
 	if (read_exit(rundir, name, init, start, &st)) {
 		struct dome_open_opts o = { .root = root };
 		struct dome_ctx *ctx = dome_open(&o, &err);
 		struct dome_container c;
 		int found = ctx ? dome_inv_find(ctx->store, name, &c, &err) : -1;
 		if (found == 1 && c.pid == init && c.pid_start == start)
-			dome_runtime_cleanup(ctx, &c, status, &err);
+			recorded = strcmp(c.state, "running") == 0 &&
+				   dome_runtime_cleanup(ctx, &c, status, &err) == 0;
 		/* A start whose P died before it named this run (init left at
 		 * SYNC_GO): with the lock free no other start is under way, so
 		 * the half-made run is this one; undone as dome's reconcile
@@ -1191,6 +1296,27 @@ static void monitor_record_end(const char *root, const char *rundir, const char 
 		dome_close(ctx);
 	}
 	dome_unlock_container(lock);
+	return recorded;
+}
+
+/* A container that asked to reboot, and whose end this monitor recorded, is
+ * started again, as a start anyone asks for (audited, under the lock); the
+ * new run has a monitor of its own and this one leaves. */
+static void monitor_restart(const char *root, const char *name, int *log, const char *path,
+			    off_t *size, off_t max)
+{
+	struct dome_error err = { 0 };
+	struct dome_open_opts o = { .root = root };
+	struct dome_ctx *ctx = dome_open(&o, &err);
+	if (ctx && dome_container_start(ctx, name, &err) == 0) {
+		dome_close(ctx);
+		return;
+	}
+	dome_close(ctx);
+	char line[600];
+	int n = snprintf(line, sizeof line, "dome: cannot restart the container: %s\n", err.msg);
+	if (n > 0)
+		log_write(log, path, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, size, max);
 }
 
 int dome_monitor_main(int argc, char **argv)
@@ -1219,6 +1345,11 @@ int dome_monitor_main(int argc, char **argv)
 	struct stat sb;
 	off_t size = (log >= 0 && fstat(log, &sb) == 0) ? sb.st_size : 0;
 
+	/* The monitor holds the console's slave side open too, so the master
+	 * does not read as hung up while the container has it closed. */
+	char slave[64];
+	int slave_fd = ptsname_r(3, slave, sizeof slave) == 0
+		? open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
 	/* Copy the console until init is gone and the pty has drained; take
 	 * the reboot(2) listener when C sends it (fd 4) and answer it. */
 	int pidfd = (int)syscall(SYS_pidfd_open, init, 0);
@@ -1231,7 +1362,13 @@ int dome_monitor_main(int argc, char **argv)
 	bool init_gone = pidfd < 0;
 	enum dome_poweroff_ask asked = DOME_ASK_NONE;
 	while (!init_gone) {
-		if (poll(fds, DOME_ARRAY_SIZE(fds), -1) < 0) {
+		/* A console nobody has open reads as hung up until someone
+		 * opens it again (systemd puts its own stdio on /dev/null and
+		 * a getty opens the console later): look again in 250 ms. */
+		int rc = poll(fds, DOME_ARRAY_SIZE(fds), fds[CONSOLE].fd < 0 ? 250 : -1);
+		if (rc == 0)
+			fds[CONSOLE].fd = 3;
+		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -1241,7 +1378,7 @@ int dome_monitor_main(int argc, char **argv)
 			if (n > 0)
 				log_write(&log, path, buf, (size_t)n, &size, max);
 		} else if (fds[CONSOLE].revents & (POLLHUP | POLLERR)) {
-			fds[CONSOLE].fd = -1; /* no one has the console open: wait on init only */
+			fds[CONSOLE].fd = -1; /* no one has it open, for now */
 		}
 		if (fds[NOTIFY].revents) {
 			fds[LISTENER].fd = dome_fd_recv(4); /* -1: C had none to send */
@@ -1254,9 +1391,9 @@ int dome_monitor_main(int argc, char **argv)
 				/* Its shutdown is done: end the run now, not after
 				 * the second init sleeps once reboot(2) failed. */
 				asked = ask;
-				int n = snprintf(buf, sizeof buf,
-						 "dome: the container asked to %s; stopping it\n",
-						 dome_poweroff_ask_name(ask));
+				int n = snprintf(buf, sizeof buf, "dome: the container asked to %s; %s it\n",
+						 dome_poweroff_ask_name(ask),
+						 ask == DOME_ASK_REBOOT ? "restarting" : "stopping");
 				log_write(&log, path, buf, (size_t)n, &size, max);
 				syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 			}
@@ -1276,11 +1413,15 @@ int dome_monitor_main(int argc, char **argv)
 	fcntl(3, F_SETFL, O_NONBLOCK);
 	for (ssize_t n; (n = read(3, buf, sizeof buf)) > 0;)
 		log_write(&log, path, buf, (size_t)n, &size, max);
+	if (slave_fd >= 0)
+		close(slave_fd);
 
 	/* Record the exit and remove what the run made, unless the dome
 	 * holding the lock does (see "recording a run's end"). */
 	setenv("DOME_CGROUP_PREFIX", argv[2], 1);
 	setenv("DOME_BRIDGE", argv[3], 1);
-	monitor_record_end(root, rundir, name, init, init_start, status);
+	if (monitor_record_end(root, rundir, name, init, init_start, status) &&
+	    asked == DOME_ASK_REBOOT)
+		monitor_restart(root, name, &log, path, &size, max);
 	_exit(0);
 }
