@@ -8,9 +8,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
 #include <unistd.h>
 
 static struct dome_ctx *open_or_fail(struct cli *cli, int *status)
@@ -264,6 +269,62 @@ int verb_set(struct cli *cli, int argc, char **argv)
 	return finish(rc, &err, "updated", name);
 }
 
+/* Copy the user's terminal to the container's pty and back, raw, with the
+ * window size kept current (SIGWINCH through a signalfd), until the pty's
+ * master reads EOF or EIO: every process inside has closed the terminal. */
+static void relay_terminal(int master, void *data)
+{
+	(void)data;
+	struct termios saved, raw;
+	bool restore = tcgetattr(STDIN_FILENO, &saved) == 0;
+	struct winsize ws;
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+	if (restore) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	sigset_t winch, old;
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &winch, &old);
+	__cleanup_close int sfd = signalfd(-1, &winch, SFD_CLOEXEC);
+	struct pollfd p[3] = { { .fd = master, .events = POLLIN },
+			       { .fd = STDIN_FILENO, .events = POLLIN },
+			       { .fd = sfd, .events = POLLIN } };
+	char buf[4096];
+	for (;;) {
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents) {
+			ssize_t n = read(master, buf, sizeof buf);
+			if (n <= 0 && !(n < 0 && errno == EINTR))
+				break; /* EIO: the last process inside closed it */
+			if (n > 0 && write(STDOUT_FILENO, buf, (size_t)n) < 0)
+				break;
+		}
+		if (p[1].revents) {
+			ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+			if (n <= 0)
+				p[1].fd = -1; /* the user's side closed: wait for the inside */
+			else if (write(master, buf, (size_t)n) < 0)
+				break;
+		}
+		if (p[2].revents) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof si) > 0 && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+				ioctl(master, TIOCSWINSZ, &ws);
+		}
+	}
+	if (restore)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 int verb_exec(struct cli *cli, int argc, char **argv)
 {
 	int status;
@@ -279,7 +340,13 @@ int verb_exec(struct cli *cli, int argc, char **argv)
 		return status;
 	struct dome_error err;
 	int code;
-	if (dome_container_exec(ctx, name, optind < argc ? argv + optind : NULL, &code, &err) < 0)
+	char *const *cmd = optind < argc ? argv + optind : NULL;
+	/* On a terminal, the command gets one of the container's own. */
+	struct dome_exec_tty tty = { .term = getenv("TERM"), .relay = relay_terminal };
+	int rc = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)
+		? dome_container_exec_tty(ctx, name, cmd, &tty, &code, &err)
+		: dome_container_exec(ctx, name, cmd, &code, &err);
+	if (rc < 0)
 		return cli_fail(&err);
 	return code; /* the command's own exit status */
 }

@@ -31,26 +31,63 @@ static const char image_usage[] =
 	"       dome image import NAME FILE.tar[.gz|.xz|.zst]\n"
 	"       dome image export NAME FILE.tar[.gz|.xz|.zst]\n"
 	"       dome image set NAME init=PATH stop_signal=SIG shell=PATH arch=ARCH\n"
-	"       dome image debian NAME [--suite SUITE]\n"
+	"       dome image debian NAME [--suite SUITE] [--variant minbase|buildd]\n"
+	"                               [--include PKG,PKG...]\n"
 	"import refuses archives with absolute paths, '..', links that leave the image,\n"
 	"or members written through symlinks, and leaves nothing behind when it does.\n"
 	"debian runs debootstrap against [image] debian_mirror and needs network access\n"
-	"to that mirror.\n";
+	"to that mirror; its image has systemd as init (and iproute2) and boots as a\n"
+	"system container.\n";
+
+struct debian_progress {
+	struct dome_ctx *ctx;
+	const struct dome_debian_opts *o;
+	bool announced;
+};
+
+static void debian_progress(const char *line, void *data)
+{
+	struct debian_progress *p = data;
+	if (!p->announced) /* once debootstrap runs: the arguments were good */
+		fprintf(stderr, "dome: running debootstrap for Debian %s (%s) from %s (this takes "
+			"minutes)\n", p->o->suite, p->o->variant, p->ctx->cfg.debian_mirror);
+	p->announced = true;
+	/* debootstrap's phases ("I: Retrieving ...", "I: Configuring ...") and
+	 * its warnings and errors; the rest is in the build's log. */
+	if (line[0] && line[1] == ':' && strchr("IWE", line[0]))
+		fprintf(stderr, "dome: debootstrap: %s\n", line + (line[2] == ' ' ? 3 : 2));
+}
+
+/* --opt VALUE or --opt=VALUE; true (and *i moved past the value) when argv[*i] is it. */
+static bool opt_value(int argc, char **argv, int *i, const char *opt, const char **out)
+{
+	size_t n = strlen(opt);
+	if (strcmp(argv[*i], opt) == 0 && *i + 1 < argc) {
+		*out = argv[++*i];
+		return true;
+	}
+	if (strncmp(argv[*i], opt, n) == 0 && argv[*i][n] == '=') {
+		*out = argv[*i] + n + 1;
+		return true;
+	}
+	return false;
+}
 
 static int image_debian(struct cli *cli, int argc, char **argv)
 {
-	const char *name = NULL, *suite = "bookworm";
+	const char *name = NULL;
+	struct dome_debian_opts o = { .suite = "bookworm", .variant = "minbase",
+				      .progress = debian_progress };
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--suite") == 0 && i + 1 < argc)
-			suite = argv[++i];
-		else if (strncmp(argv[i], "--suite=", 8) == 0)
-			suite = argv[i] + 8;
-		else if (argv[i][0] == '-')
+		if (opt_value(argc, argv, &i, "--suite", &o.suite) ||
+		    opt_value(argc, argv, &i, "--variant", &o.variant) ||
+		    opt_value(argc, argv, &i, "--include", &o.include))
+			continue;
+		if (argv[i][0] == '-')
 			return cli_usage(cli, "unknown option '%s' for image debian", argv[i]);
-		else if (!name)
-			name = argv[i];
-		else
+		if (name)
 			return cli_usage(cli, "image debian takes one image name");
+		name = argv[i];
 	}
 	if (!name)
 		return cli_usage(cli, "image debian needs an image name");
@@ -59,10 +96,10 @@ static int image_debian(struct cli *cli, int argc, char **argv)
 	if (!ctx)
 		return status;
 	struct dome_error err;
-	fprintf(stderr, "dome: running debootstrap for Debian %s from %s (this takes minutes)\n",
-		suite, ctx->cfg.debian_mirror);
-	return done(dome_image_debian(ctx, name, suite, &err), &err, "built image %s (Debian %s)",
-		    name, suite);
+	struct debian_progress p = { ctx, &o, false };
+	o.progress_data = &p;
+	return done(dome_image_debian(ctx, name, &o, &err), &err, "built image %s (Debian %s)",
+		    name, o.suite);
 }
 
 int verb_image_all(struct cli *cli, int argc, char **argv)

@@ -8,6 +8,7 @@
 #include "fault.h"
 #include "fsutil.h"
 #include "image.h"
+#include "poweroff.h"
 #include "proc.h"
 #include "runtime.h"
 
@@ -22,7 +23,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -700,28 +704,71 @@ int dome_container_apply_stop(struct dome_ctx *ctx, struct dome_change *ch, cons
 
 /* ------------------------------------------------------------------ exec */
 
+/* LANG=... from the container's /etc/default/locale (read after entering
+ * its root), when it sets one of plain characters; else nothing. */
+static void container_lang(char *out, size_t len)
+{
+	out[0] = '\0';
+	__cleanup_fclose FILE *f = fopen("/etc/default/locale", "re");
+	char line[128];
+	while (f && fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		char *v = line + 5;
+		if (strncmp(line, "LANG=", 5) != 0)
+			continue;
+		if (*v == '"') {
+			v++;
+			v[strcspn(v, "\"")] = '\0';
+		}
+		bool plain = v[0] != '\0';
+		for (const char *p = v; *p; p++)
+			plain &= isalnum((unsigned char)*p) || strchr("._-@", *p) != NULL;
+		if (plain && strlen(v) < 64)
+			snprintf(out, len, "LANG=%s", v);
+	}
+}
+
 /* Inside every namespace of the container: drop capabilities and run argv,
- * searching PATH for a bare command name. Reports a failure on `report`. */
+ * searching PATH for a bare command name. Reports a failure on `report`.
+ * A login shell (`login`: argv is the image's shell alone) gets "-NAME" as
+ * its argv[0], root's home as its directory and the container's LANG. */
 static __attribute__((noreturn)) void exec_inside(char *const argv[], bool no_new_privs,
-						   int report)
+						   const char *term, bool login, int report)
 {
 	static const char path_dirs[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	char termvar[64] = "TERM=xterm";
-	const char *term = getenv("TERM");
+	char termvar[64] = "TERM=xterm", lang[80] = "", shellvar[PATH_MAX + 8] = "";
+	if (!term)
+		term = getenv("TERM");
 	if (term && strlen(term) < 40 && !strchr(term, '/'))
 		snprintf(termvar, sizeof termvar, "TERM=%s", term);
-	char *const envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-			       termvar, "HOME=/root", "container=dome", NULL };
+	if (login) {
+		container_lang(lang, sizeof lang);
+		snprintf(shellvar, sizeof shellvar, "SHELL=%s", argv[0]);
+	}
+	char *envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			 termvar, "HOME=/root", "container=dome", "USER=root", "LOGNAME=root",
+			 lang[0] ? lang : NULL, NULL, NULL };
+	if (shellvar[0])
+		envp[lang[0] ? 7 : 6] = shellvar;
+	char argv0[PATH_MAX + 2];
+	char *const *run = argv;
+	char *login_argv[] = { argv0, NULL };
+	if (login) {
+		const char *base = strrchr(argv[0], '/');
+		snprintf(argv0, sizeof argv0, "-%s", base ? base + 1 : argv[0]);
+		run = login_argv;
+	}
 	int32_t e[2] = { 3, 0 };
 	/* Nothing of the caller's but stdio goes in: every other inherited
 	 * descriptor closes at exec (the report pipe is close-on-exec already). */
-	if (chdir("/") < 0 || dome_runtime_drop_caps() < 0 ||
+	if (chdir("/") < 0 || (login && chdir("/root") < 0 && chdir("/") < 0) ||
+	    dome_runtime_drop_caps() < 0 ||
 	    (no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) ||
 	    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
 		e[0] = 2;
 		e[1] = errno;
 	} else if (strchr(argv[0], '/')) {
-		execve(argv[0], argv, envp);
+		execve(argv[0], run, envp);
 		e[1] = errno;
 	} else {
 		e[1] = ENOENT;
@@ -731,7 +778,7 @@ static __attribute__((noreturn)) void exec_inside(char *const argv[], bool no_ne
 			char full[PATH_MAX];
 			if (dome_pathf(full, sizeof full, "%s/%s", d, argv[0]) < 0)
 				continue;
-			execve(full, argv, envp);
+			execve(full, run, envp);
 			if (errno != ENOENT)
 				e[1] = errno;
 		}
@@ -741,8 +788,38 @@ static __attribute__((noreturn)) void exec_inside(char *const argv[], bool no_ne
 	_exit(127);
 }
 
-int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv[], int *status,
-			struct dome_error *err)
+/* In the container's mount namespace and root: a pty of its own devpts,
+ * master and slave (-1 on failure, errno set). */
+static int open_container_pty(int *slave)
+{
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	char name[64];
+	if (master < 0)
+		return -1;
+	if (unlockpt(master) < 0 || ptsname_r(master, name, sizeof name) != 0 ||
+	    (*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		int e = errno;
+		close(master);
+		errno = e;
+		return -1;
+	}
+	return master;
+}
+
+/* The inner process on the pty: its own session, the slave its controlling
+ * terminal and stdio. */
+static int take_terminal(int slave)
+{
+	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 ||
+	    dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+		return -1;
+	if (slave > 2)
+		close(slave);
+	return 0;
+}
+
+static int exec_common(struct dome_ctx *ctx, const char *name, char *const argv[],
+		       const struct dome_exec_tty *tty, int *status, struct dome_error *err)
 {
 	if (dome_validate_name("container", name, err) < 0)
 		return -1;
@@ -757,12 +834,14 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 	if (dome_image_find(ctx->store, c.image, &img, err) < 0)
 		return -1;
 	char *const default_argv[] = { img.shell, NULL };
+	bool login = false;
 	if (!argv || !argv[0]) {
 		if (!img.shell[0])
 			return dome_invalid(err, "image '%s' names no shell (its /etc/passwd gives root "
 					    "none); give a command, or set one with `dome image set "
 					    "%s shell=PATH`", c.image, c.image);
 		argv = default_argv;
+		login = tty != NULL;
 	}
 
 	/* Namespace fds are opened before joining any: after setns(mnt) the
@@ -795,9 +874,11 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 	}
 	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c.name, err);
 	/* The innermost process reports a failed exec through this pipe, so a
-	 * command's own exit status 127 is never mistaken for dome's failure. */
-	int report[2] = { -1, -1 };
-	if (cg && pipe2(report, O_CLOEXEC) < 0) {
+	 * command's own exit status 127 is never mistaken for dome's failure.
+	 * With a tty, the pty's master comes back on `hand`. */
+	int report[2] = { -1, -1 }, hand[2] = { -1, -1 };
+	if (cg && (pipe2(report, O_CLOEXEC) < 0 ||
+		   (tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, hand) < 0))) {
 		dome_cgroup_free(cg);
 		cg = NULL;
 		dome_fail(err, errno, "cannot create a pipe");
@@ -805,8 +886,10 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 	pid_t pid = cg ? fork() : -1;
 	if (pid == 0) {
 		close(report[0]);
+		if (hand[0] >= 0)
+			close(hand[0]);
 		struct dome_error ignored;
-		int failed_step = 0;
+		int failed_step = 0, master = -1, slave = -1;
 		/* Moving itself skips the RCU grace period a move by pid costs. */
 		if (dome_cgroup_attach_self(cg, false, &ignored) < 0)
 			failed_step = 1;
@@ -816,16 +899,33 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 				failed_step = 2;
 		if (!failed_step && (fchdir(rootfd) < 0 || chroot(".") < 0))
 			failed_step = 2;
+		if (!failed_step && tty && (master = open_container_pty(&slave)) < 0)
+			failed_step = 4;
+		if (!failed_step && tty && dome_fd_send(hand[1], master) < 0)
+			failed_step = 4;
 		if (failed_step) {
 			int32_t e[2] = { failed_step, errno };
 			if (write(report[1], e, sizeof e) < 0)
 				_exit(126);
 			_exit(126);
 		}
+		if (master >= 0)
+			close(master);
+		if (hand[1] >= 0)
+			close(hand[1]);
 		/* setns(pid) applies to children: fork once more to be inside. */
 		pid_t inner = fork();
-		if (inner == 0)
-			exec_inside(argv, c.no_new_privs, report[1]);
+		if (inner == 0) {
+			if (slave >= 0 && take_terminal(slave) < 0) {
+				int32_t e[2] = { 4, errno };
+				if (write(report[1], e, sizeof e) < 0)
+					_exit(126);
+				_exit(126);
+			}
+			exec_inside(argv, c.no_new_privs, tty ? tty->term : NULL, login, report[1]);
+		}
+		if (slave >= 0)
+			close(slave);
 		close(report[1]);
 		int ws = 0;
 		while (inner > 0 && waitpid(inner, &ws, 0) < 0 && errno == EINTR)
@@ -839,10 +939,24 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 	dome_cgroup_free(cg);
 	if (report[1] >= 0)
 		close(report[1]);
+	if (hand[1] >= 0)
+		close(hand[1]);
 	if (pid < 0) {
 		if (report[0] >= 0)
 			close(report[0]);
+		if (hand[0] >= 0)
+			close(hand[0]);
 		return cg ? dome_fail(err, saved, "cannot fork") : -1;
+	}
+	if (tty) {
+		/* EOF instead of a master: the child failed, and says why on
+		 * the report pipe. */
+		int master = dome_fd_recv(hand[0]);
+		close(hand[0]);
+		if (master >= 0) {
+			tty->relay(master, tty->data);
+			close(master);
+		}
 	}
 	int32_t e[2] = { 0, 0 };
 	ssize_t got = read(report[0], e, sizeof e);
@@ -853,13 +967,27 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 	if (got == (ssize_t)sizeof e) {
 		static const char *const steps[] = { "", "joining its cgroup", "joining its namespaces",
-						     "running the command" };
+						     "running the command", "opening a terminal of its own devpts" };
 		if (e[0] == 3)
 			return dome_fail(err, e[1], "cannot run %s in container '%s'", argv[0], name);
 		return dome_fail(err, e[1], "cannot enter container '%s' while %s", name,
-				 steps[e[0] & 3]);
+				 steps[e[0] >= 0 && e[0] <= 4 ? e[0] : 0]);
 	}
 	return 0;
+}
+
+int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv[], int *status,
+			struct dome_error *err)
+{
+	return exec_common(ctx, name, argv, NULL, status, err);
+}
+
+int dome_container_exec_tty(struct dome_ctx *ctx, const char *name, char *const argv[],
+			    const struct dome_exec_tty *tty, int *status, struct dome_error *err)
+{
+	if (!tty || !tty->relay)
+		return dome_invalid(err, "a terminal exec needs a relay");
+	return exec_common(ctx, name, argv, tty, status, err);
 }
 
 /* ----------------------------------------------------------------- stats */

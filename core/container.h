@@ -60,6 +60,22 @@ int dome_container_apply_stop(struct dome_ctx *ctx, struct dome_change *ch, cons
  * terminal; *status gets its exit status (128+signal when killed). */
 int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv[],
 			int *status, struct dome_error *err);
+/* The same on a terminal of the container's own devpts (`tty` inside names
+ * /dev/pts/N there, job control works): argv runs as the session leader
+ * with that pty as its controlling terminal and stdio, TERM as given (NULL:
+ * xterm). With no argv, the image's shell runs as a login shell (argv[0]
+ * "-sh") in root's home, with the container's LANG (/etc/default/locale).
+ * `relay` is called with the pty's master once the command is on its way;
+ * it copies between the caller's terminal and the master until the master
+ * reads EOF or EIO (the command and its children closed the pty), and
+ * returns; the master is closed after it. */
+struct dome_exec_tty {
+	const char *term;
+	void (*relay)(int master, void *data);
+	void *data;
+};
+int dome_container_exec_tty(struct dome_ctx *ctx, const char *name, char *const argv[],
+			    const struct dome_exec_tty *tty, int *status, struct dome_error *err);
 
 struct dome_container_stats {
 	struct dome_cgroup_stats cg;

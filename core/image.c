@@ -131,6 +131,24 @@ static void login_shell(const char *rootfs, char *out, size_t len)
 	}
 }
 
+void dome_image_detect_init(const char *rootfs, char *init, size_t len, int *stop_signal)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	strlcpy(init, "/sbin/init", len);
+	*stop_signal = SIGTERM;
+	if (dome_pathf(path, sizeof path, "%s/sbin/init", rootfs) < 0)
+		return;
+	/* A link, read and not followed: its target is inside the image
+	 * (systemd-sysv: /lib/systemd/systemd). */
+	ssize_t n = readlink(path, target, sizeof target - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	const char *base = strrchr(target, '/');
+	if (strcmp(base ? base + 1 : target, "systemd") == 0)
+		*stop_signal = SIGRTMIN + 3;
+}
+
 void dome_image_describe(struct dome_image *img, const char *name, const char *path,
 			 const char *rootfs, const char *init, int stop_signal)
 {

@@ -16,6 +16,11 @@
 void dome_image_describe(struct dome_image *img, const char *name, const char *path,
 			 const char *rootfs, const char *init, int stop_signal);
 
+/* The init and stop signal a tree's own init asks for: "/sbin/init" either
+ * way; SIGRTMIN+3 (systemd's "halt") when /sbin/init is systemd, else
+ * SIGTERM. */
+void dome_image_detect_init(const char *rootfs, char *init, size_t len, int *stop_signal);
+
 /* The built-in image made from the host's busybox-static. */
 #define DOME_BUSYBOX_IMAGE "busybox"
 

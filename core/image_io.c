@@ -78,11 +78,21 @@ static void build_abort(const struct build *b)
 }
 
 /* Rename the tree into place and insert its row; on failure nothing stays. */
+/* `like`, when given, is the image whose init and stop signal it keeps (a
+ * commit's base); else the tree's own init says (dome_image_detect_init). */
 static int build_install(struct dome_ctx *ctx, const char *name, const struct build *b,
-			 const char *digest, struct dome_change *ch, struct dome_error *err)
+			 const char *digest, const struct dome_image *like,
+			 struct dome_change *ch, struct dome_error *err)
 {
 	struct dome_image img;
-	dome_image_describe(&img, name, b->final, b->rootfs, "/sbin/init", SIGTERM);
+	char init[sizeof img.init_cmd];
+	int stop_signal;
+	dome_image_detect_init(b->rootfs, init, sizeof init, &stop_signal);
+	if (like) {
+		strlcpy(init, like->init_cmd, sizeof init);
+		stop_signal = like->stop_signal;
+	}
+	dome_image_describe(&img, name, b->final, b->rootfs, init, stop_signal);
 	if (digest)
 		strlcpy(img.digest, digest, sizeof img.digest);
 	/* The image's root is the container's /: world-readable like any. */
@@ -109,7 +119,8 @@ struct import_arg {
 };
 
 static int import_into(struct dome_ctx *ctx, const char *name, const char *file,
-		       const struct build *b, struct dome_change *ch, struct dome_error *err)
+		       const struct build *b, const struct dome_image *like,
+		       struct dome_change *ch, struct dome_error *err)
 {
 	char digest[DOME_DIGEST_LEN];
 	if (dome_sha256_file(file, digest, err) < 0 ||
@@ -117,7 +128,7 @@ static int import_into(struct dome_ctx *ctx, const char *name, const char *file,
 		build_abort(b);
 		return -1;
 	}
-	return build_install(ctx, name, b, digest, ch, err);
+	return build_install(ctx, name, b, digest, like, ch, err);
 }
 
 static int apply_import(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
@@ -127,7 +138,7 @@ static int apply_import(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 	struct build b;
 	if (refuse_existing(ctx, a->name, err) < 0 || build_begin(ctx, a->name, &b, err) < 0)
 		return -1;
-	if (import_into(ctx, a->name, a->file, &b, ch, err) < 0) {
+	if (import_into(ctx, a->name, a->file, &b, NULL, ch, err) < 0) {
 		dome_error_prefix(err, "importing image '%s'", a->name);
 		return -1;
 	}
@@ -199,8 +210,11 @@ static int write_merged(struct dome_ctx *ctx, const struct dome_container *c, co
 	bool thaw = false;
 	if (dome_copy_freeze(ctx, c, &thaw, err) < 0)
 		return -1;
+	/* What a running init keeps in tmpfs (dome mounts /run; /tmp is
+	 * scratch) is not part of an image. */
+	static const char *const bare[] = { "run", "tmp", NULL };
 	struct dome_archive_writer *w = dome_archive_create(tar, err);
-	int rc = w ? dome_archive_add_tree(w, "", base.path, upper, false, err) : -1;
+	int rc = w ? dome_archive_add_tree_bare(w, "", base.path, upper, false, bare, err) : -1;
 	if (rc == 0) {
 		rc = dome_archive_finish(w, err);
 	} else {
@@ -234,7 +248,12 @@ static int apply_commit(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 		dome_error_prefix(err, "committing '%s'", a->container);
 		return -1;
 	}
-	if (import_into(ctx, a->image, tar, &b, ch, err) < 0) {
+	struct dome_image base;
+	if (dome_image_find(ctx->store, c.image, &base, err) != 1) {
+		build_abort(&b);
+		return -1;
+	}
+	if (import_into(ctx, a->image, tar, &b, &base, ch, err) < 0) {
 		dome_error_prefix(err, "committing '%s'", a->container);
 		return -1;
 	}
@@ -262,7 +281,9 @@ int dome_image_commit(struct dome_ctx *ctx, const char *container, const char *i
 /* ---------------------------------------------------------------- debian */
 
 struct debian_arg {
-	const char *name, *suite;
+	const char *name;
+	const struct dome_debian_opts *o;
+	char include[DOME_DEBIAN_INCLUDE_MAX + 64];
 };
 
 /* The last non-empty line of a log, for the error message. */
@@ -280,35 +301,87 @@ static void last_line(const char *path, char *out, size_t len)
 	}
 }
 
-static int run_debootstrap(const char *suite, const char *target, const char *mirror,
+/* debootstrap's output goes to the log; each whole line is also handed to
+ * the caller's progress callback (its "I: Retrieving ...", "I: Configuring
+ * ..." phases). */
+static void relay_output(int from, int log, const struct dome_debian_opts *o)
+{
+	char buf[4096], line[512];
+	size_t used = 0;
+	for (;;) {
+		ssize_t n = read(from, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (write(log, buf, (size_t)n) < 0) {
+			/* the log is best effort; progress goes on */
+		}
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != '\n' && used < sizeof line - 1) {
+				line[used++] = buf[i];
+				continue;
+			}
+			if (buf[i] != '\n')
+				continue; /* an overlong line: the rest is dropped */
+			line[used] = '\0';
+			if (used && o->progress)
+				o->progress(line, o->progress_data);
+			used = 0;
+		}
+	}
+}
+
+static int run_debootstrap(const struct debian_arg *a, const char *target, const char *mirror,
 			   const char *log, int *status, struct dome_error *err)
 {
-	char *const argv[] = { (char *)"debootstrap", (char *)"--variant=minbase", (char *)suite,
+	char variant[32], include[sizeof a->include + 16];
+	snprintf(variant, sizeof variant, "--variant=%s", a->o->variant);
+	snprintf(include, sizeof include, "--include=%s", a->include);
+	char *const argv[] = { (char *)"debootstrap", variant, include, (char *)a->o->suite,
 			       (char *)target, (char *)mirror, NULL };
 	char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", (char *)"LC_ALL=C",
 			       (char *)"DEBIAN_FRONTEND=noninteractive", NULL };
-	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	__cleanup_close int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return dome_fail(err, errno, "cannot create %s", log);
+	int out[2];
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return dome_fail(err, errno, "cannot create a pipe for debootstrap");
 	pid_t pid = fork();
 	if (pid < 0) {
-		close(fd);
+		close(out[0]);
+		close(out[1]);
 		return dome_fail(err, errno, "cannot fork for debootstrap");
 	}
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
-		if (null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
 			_exit(127);
 		execve(DOME_DEBOOTSTRAP, argv, envp);
 		_exit(127);
 	}
-	close(fd);
+	close(out[1]);
+	relay_output(out[0], fd, a->o);
+	close(out[0]);
 	int ws;
 	while (waitpid(pid, &ws, 0) < 0)
 		if (errno != EINTR)
 			return dome_fail(err, errno, "waiting for debootstrap");
 	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 	return 0;
+}
+
+/* True when the log says the mirror could not be reached at all. */
+static bool mirror_unreachable(const char *log)
+{
+	__cleanup_fclose FILE *f = fopen(log, "re");
+	char line[512];
+	while (f && fgets(line, sizeof line, f))
+		if (strstr(line, "Failed getting release file") || strstr(line, "Couldn't download") ||
+		    strstr(line, "Failed to retrieve"))
+			return true;
+	return false;
 }
 
 static int apply_debian(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
@@ -321,40 +394,83 @@ static int apply_debian(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 	char log[PATH_MAX];
 	int status = 0;
 	if (dome_pathf(log, sizeof log, "%s/debootstrap.log", b.dir) < 0 ||
-	    run_debootstrap(a->suite, b.rootfs, ctx->cfg.debian_mirror, log, &status, err) < 0) {
+	    run_debootstrap(a, b.rootfs, ctx->cfg.debian_mirror, log, &status, err) < 0) {
 		build_abort(&b);
 		return -1;
 	}
 	if (status != 0) {
 		char why[512];
 		last_line(log, why, sizeof why);
+		bool unreachable = mirror_unreachable(log);
 		build_abort(&b);
-		return dome_fail(err, 0, "debootstrap could not build Debian %s from %s (exit %d: %s); "
-				 "building needs network access to the mirror, set by [image] "
-				 "debian_mirror in dome.conf", a->suite, ctx->cfg.debian_mirror, status,
-				 why[0] ? why : "no output");
+		if (unreachable)
+			return dome_fail(err, 0, "cannot reach the Debian mirror %s (debootstrap: %s); "
+					 "building needs network access to the mirror; set another with "
+					 "[image] debian_mirror in dome.conf", ctx->cfg.debian_mirror, why);
+		return dome_fail(err, 0, "debootstrap could not build Debian %s from %s (exit %d: %s)",
+				 a->o->suite, ctx->cfg.debian_mirror, status, why[0] ? why : "no output");
 	}
-	return build_install(ctx, a->name, &b, NULL, ch, err);
+	return build_install(ctx, a->name, &b, NULL, NULL, ch, err);
 }
 
-int dome_image_debian(struct dome_ctx *ctx, const char *name, const char *suite,
+/* "pkg,pkg2": Debian package names (policy 5.6.1), comma-separated. */
+static int check_packages(const char *list, struct dome_error *err)
+{
+	if (strlen(list) > DOME_DEBIAN_INCLUDE_MAX)
+		return dome_invalid(err, "--include lists more than %d characters of packages",
+				    DOME_DEBIAN_INCLUDE_MAX);
+	size_t len = 0;
+	for (const char *p = list;; p++) {
+		if (*p == ',' || !*p) {
+			if (len < 2)
+				return dome_invalid(err, "'%.60s' is not a comma-separated list of Debian "
+						    "package names", list);
+			if (!*p)
+				return 0;
+			len = 0;
+			continue;
+		}
+		bool first = len == 0;
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      (!first && strchr("+-.", *p))))
+			return dome_invalid(err, "'%.60s' is not a comma-separated list of Debian package "
+					    "names (lower case letters, digits, + - .)", list);
+		len++;
+	}
+}
+
+int dome_image_debian(struct dome_ctx *ctx, const char *name, const struct dome_debian_opts *opts,
 		      struct dome_error *err)
 {
+	struct dome_debian_opts o = *opts;
+	if (!o.suite)
+		o.suite = "bookworm";
+	if (!o.variant)
+		o.variant = "minbase";
 	if (dome_validate_name("image", name, err) < 0)
 		return -1;
-	if (!suite[0] || strlen(suite) > 32)
-		return dome_invalid(err, "suite '%.40s' is not a Debian suite name", suite);
-	for (const char *p = suite; *p; p++)
+	if (!o.suite[0] || strlen(o.suite) > 32)
+		return dome_invalid(err, "suite '%.40s' is not a Debian suite name", o.suite);
+	for (const char *p = o.suite; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
 			return dome_invalid(err, "suite '%.40s' is not a Debian suite name "
-					    "(bookworm, trixie, stable, ...)", suite);
+					    "(bookworm, trixie, stable, ...)", o.suite);
+	if (strcmp(o.variant, "minbase") != 0 && strcmp(o.variant, "buildd") != 0)
+		return dome_invalid(err, "variant '%.40s' is not minbase or buildd", o.variant);
+	if (o.include && o.include[0] && check_packages(o.include, err) < 0)
+		return -1;
 	if (access(DOME_DEBOOTSTRAP, X_OK) < 0)
 		return dome_fail(err, errno, "%s is needed to build Debian images; "
 				 "apt-get install debootstrap", DOME_DEBOOTSTRAP);
-	struct debian_arg a = { name, suite };
+	struct debian_arg a = { .name = name, .o = &o };
+	/* What makes it a system container: systemd as init, ip for its
+	 * network. */
+	snprintf(a.include, sizeof a.include, "%s%s%s", DOME_DEBIAN_PACKAGES,
+		 o.include && o.include[0] ? "," : "", o.include ? o.include : "");
 	struct dome_change ch = { .action = "image-debian", .target = name,
-				  .params = json_pack("{s:s, s:s}", "suite", suite, "mirror",
-						      ctx->cfg.debian_mirror) };
+				  .params = json_pack("{s:s, s:s, s:s, s:s}", "suite", o.suite,
+						      "variant", o.variant, "include", a.include,
+						      "mirror", ctx->cfg.debian_mirror) };
 	return dome_mutate(ctx, &ch, apply_debian, &a, err);
 }
 

@@ -23,9 +23,21 @@ int dome_image_export(struct dome_ctx *ctx, const char *name, const char *file,
  * files are read (audited). */
 int dome_image_commit(struct dome_ctx *ctx, const char *container, const char *image,
 		      struct dome_error *err);
-/* debootstrap --variant=minbase SUITE from cfg.debian_mirror (audited;
- * needs network access to the mirror). */
-int dome_image_debian(struct dome_ctx *ctx, const char *name, const char *suite,
+/* A bootable Debian image: debootstrap --variant=VARIANT
+ * --include=DOME_DEBIAN_PACKAGES[,INCLUDE] SUITE from cfg.debian_mirror
+ * (audited; needs network access to the mirror, and says so when it cannot
+ * reach it). Its init and stop signal are systemd's (dome_image_detect_init). */
+#define DOME_DEBIAN_PACKAGES "systemd-sysv,iproute2"
+#define DOME_DEBIAN_INCLUDE_MAX 512
+struct dome_debian_opts {
+	const char *suite;      /* NULL: bookworm */
+	const char *variant;    /* minbase (NULL) or buildd */
+	const char *include;    /* more packages, comma-separated, or NULL */
+	/* Each line debootstrap prints, as it prints it (NULL: none). */
+	void (*progress)(const char *line, void *data);
+	void *progress_data;
+};
+int dome_image_debian(struct dome_ctx *ctx, const char *name, const struct dome_debian_opts *o,
 		      struct dome_error *err);
 /* "init=/sbin/init", "stop_signal=SIGTERM", "shell=/bin/sh",
  * "arch=x86_64": validated all first, then stored (audited). */

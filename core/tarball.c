@@ -690,7 +690,16 @@ struct walk {
 	struct dome_archive_writer *w;
 	const char *prefix, *lower, *upper;
 	bool raw;
+	const char *const *bare; /* dirs archived without their contents */
 };
+
+static bool is_bare(const struct walk *wk, const char *rel)
+{
+	for (const char *const *b = wk->bare; b && *b; b++)
+		if (strcmp(*b, rel) == 0)
+			return true;
+	return false;
+}
 
 static int walk_dir(struct walk *wk, const char *rel, bool use_lower, bool use_upper,
 		    struct dome_error *err);
@@ -711,7 +720,7 @@ static int walk_entry(struct walk *wk, const char *rel, bool use_lower, bool use
 			return 0; /* deleted in the container */
 		if (add_file(wk->w, up, name, &ust, wk->raw, err) < 0)
 			return -1;
-		if (!S_ISDIR(ust.st_mode))
+		if (!S_ISDIR(ust.st_mode) || is_bare(wk, rel))
 			return 0;
 		bool merge = !wk->raw && in_lower && S_ISDIR(lst.st_mode) && !is_opaque(up);
 		return walk_dir(wk, rel, merge, true, err);
@@ -720,7 +729,7 @@ static int walk_entry(struct walk *wk, const char *rel, bool use_lower, bool use
 		return 0; /* vanished while we read: the container is running */
 	if (add_file(wk->w, low, name, &lst, false, err) < 0)
 		return -1;
-	return S_ISDIR(lst.st_mode) ? walk_dir(wk, rel, true, false, err) : 0;
+	return S_ISDIR(lst.st_mode) && !is_bare(wk, rel) ? walk_dir(wk, rel, true, false, err) : 0;
 }
 
 static int walk_dir(struct walk *wk, const char *rel, bool use_lower, bool use_upper,
@@ -751,9 +760,16 @@ static int walk_dir(struct walk *wk, const char *rel, bool use_lower, bool use_u
 int dome_archive_add_tree(struct dome_archive_writer *w, const char *prefix, const char *lower,
 			  const char *upper, bool raw_upper, struct dome_error *err)
 {
+	return dome_archive_add_tree_bare(w, prefix, lower, upper, raw_upper, NULL, err);
+}
+
+int dome_archive_add_tree_bare(struct dome_archive_writer *w, const char *prefix,
+			       const char *lower, const char *upper, bool raw_upper,
+			       const char *const *bare, struct dome_error *err)
+{
 	if (raw_upper && lower)
 		return dome_invalid(err, "a raw upper layer is archived without its lower layer");
-	struct walk wk = { w, prefix ? prefix : "", lower, upper, raw_upper };
+	struct walk wk = { w, prefix ? prefix : "", lower, upper, raw_upper, bare };
 	/* The root directory itself: its mode and owner belong to the tree. */
 	const char *top = upper ? upper : lower;
 	struct stat st;

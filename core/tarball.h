@@ -59,6 +59,11 @@ int dome_archive_add_data(struct dome_archive_writer *w, const char *name, const
  * (whiteouts and opaque markers kept; lower must be NULL): a backup. */
 int dome_archive_add_tree(struct dome_archive_writer *w, const char *prefix, const char *lower,
 			  const char *upper, bool raw_upper, struct dome_error *err);
+/* The same, with the directories `bare` names (relative paths, NULL-ended)
+ * archived as empty directories: their contents are left out. */
+int dome_archive_add_tree_bare(struct dome_archive_writer *w, const char *prefix,
+			       const char *lower, const char *upper, bool raw_upper,
+			       const char *const *bare, struct dome_error *err);
 /* Close, fsync and rename into place; frees `w` either way. */
 int dome_archive_finish(struct dome_archive_writer *w, struct dome_error *err);
 /* Drop the temporary file; frees `w`. NULL is fine. */
