@@ -299,8 +299,18 @@ int dome_cgroup_attach_self(struct dome_cgroup *cg, bool in_unified, struct dome
 	for (size_t i = 0; i < cg->nhier; i++)
 		if (dome_cg_write(cg->hier[i].dir, "tasks", "0", err) < 0)
 			goto fail;
-	if (cg->unified[0] && !in_unified && dome_cg_write(cg->unified, "cgroup.procs", "0", err) < 0)
-		goto fail;
+	if (cg->unified[0] && !in_unified && dome_cg_write(cg->unified, "cgroup.procs", "0", err) < 0) {
+		/* A cgroup2 dir whose init (systemd) moved itself into a child
+		 * and enabled controllers for its children takes no process
+		 * (no internal processes): a leaf of dome's own under it then
+		 * does, as LXC's attach uses one. */
+		char leaf[PATH_MAX];
+		bool made;
+		if (err->errnum != EBUSY ||
+		    dome_pathf(leaf, sizeof leaf, "%s/" DOME_CG_EXEC_LEAF, cg->unified) < 0 ||
+		    dome_cg_mkdir(leaf, &made, err) < 0 || dome_cg_write(leaf, "cgroup.procs", "0", err) < 0)
+			goto fail;
+	}
 	return 0;
 fail:
 	dome_error_prefix(err, "moving into the cgroup of '%s'", cg->name);

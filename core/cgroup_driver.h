@@ -35,6 +35,9 @@ enum dome_cg_ctrl {
  * tracks its services in on a v1 or hybrid host. */
 #define CG_NHIER (CG_NCTRL + 1)
 #define CG_NAMED_SYSTEMD "name=systemd"
+/* The leaf a process joining a delegated cgroup2 tree goes into
+ * (dome_cgroup_attach_self). */
+#define DOME_CG_EXEC_LEAF "dome.exec"
 
 /* Controller name for a single bit, "" for anything else. */
 const char *dome_cg_ctrl_name(unsigned ctrl);
