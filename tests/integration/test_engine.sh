@@ -186,19 +186,35 @@ expect_grep "$TEST_ROOT/report" '"signal": 9' "the crash carries its signal"
 
 # A container's own poweroff or reboot: its init's reboot(2) is handed to the
 # monitor (core/poweroff.h), which ends the run there, as stopped cleanly
-# (exit status 0), and says so in the console log.
+# (exit status 0), and says so in the console log; after a reboot it starts
+# the container again (a new init, a new monitor; the old one leaves).
 for ask in poweroff reboot; do
 	expect_status 0 "start for $ask" -- d start "$C1"
 	mon=$(d info "$C1" --json | json_field monitor_pid)
+	pid=$(d info "$C1" --json | json_field pid)
 	expect_status 0 "$ask inside the container" -- d exec "$C1" -- "$ask"
-	for _ in $(seq 100); do [ "$(d info "$C1" --json | json_field state)" = stopped ] && break; sleep 0.1; done
-	info=$(d info "$C1" --json)
-	[ "$(echo "$info" | json_field state)" = stopped ] && [ "$(echo "$info" | json_field exit_code)" = 0 ] && ok "$ask inside: stopped with exit status 0" || { not_ok "$ask inside: stopped with exit status 0"; echo "$info"; }
-	want=$([ "$ask" = poweroff ] && echo "power off" || echo reboot)
+	if [ "$ask" = poweroff ]; then
+		for _ in $(seq 100); do [ "$(d info "$C1" --json | json_field state)" = stopped ] && break; sleep 0.1; done
+		info=$(d info "$C1" --json)
+		[ "$(echo "$info" | json_field state)" = stopped ] && [ "$(echo "$info" | json_field exit_code)" = 0 ] && ok "$ask inside: stopped with exit status 0" || { not_ok "$ask inside: stopped with exit status 0"; echo "$info"; }
+	else
+		for _ in $(seq 100); do
+			info=$(d info "$C1" --json)
+			[ "$(echo "$info" | json_field state)" = running ] && [ "$(echo "$info" | json_field pid)" != "$pid" ] && break
+			sleep 0.1
+		done
+		[ "$(echo "$info" | json_field state)" = running ] && [ "$(echo "$info" | json_field pid)" != "$pid" ] && ok "$ask inside: running again with a new init" || { not_ok "$ask inside: running again with a new init"; echo "$info"; }
+		d report --since -1h --format json > "$TEST_ROOT/report"
+		# the poweroff's run and the reboot's run, each ended cleanly
+		n=$(grep -o '"exited"' "$TEST_ROOT/report" | wc -l)
+		[ "$n" -ge 2 ] && ok "$ask inside: the run before is reported as exited (cleanly)" || not_ok "$ask inside: the run before is reported as exited (cleanly) ($n exits)"
+	fi
+	want=$([ "$ask" = poweroff ] && echo "power off; stopping" || echo "reboot; restarting")
 	d logs "$C1" > "$TEST_ROOT/log"
 	expect_grep "$TEST_ROOT/log" "dome: the container asked to $want" "$ask inside: the console log says so"
 	for _ in $(seq 50); do alive "$mon" || break; sleep 0.1; done
 	alive "$mon" && not_ok "$ask inside: its monitor is gone" || ok "$ask inside: its monitor is gone"
+	[ "$ask" = reboot ] && expect_status 0 "stop after the reboot" -- d stop "$C1"
 done
 
 # Failed starts leave nothing behind.
