@@ -54,11 +54,21 @@ fi
 flock -u 9
 ok "the cached image of dome image debian is there ($CACHE)"
 
-expect_status 0 "import the systemd image" -- d image import deb "$CACHE"
-expect_grep <(d image ls --json | jq -r '.[] | select(.name == "deb") | "\(.init_cmd) \(.stop_signal)"') \
-	"^/sbin/init $(( $(kill -l RTMIN) + 3 ))\$" "import detects systemd: init /sbin/init, stop signal SIGRTMIN+3"
-
 in_c() { d exec "$C" -- "$@"; }
+# expect_out PATTERN DESCRIPTION -- CMD...: CMD's output matches (a file, not
+# <(...): the VM's /dev has no /dev/fd).
+expect_out() {
+	local pattern=$1 desc=$2
+	shift 3
+	"$@" >"$TEST_ROOT/o" 2>&1
+	expect_grep "$TEST_ROOT/o" "$pattern" "$desc"
+}
+image_init() { d image ls --json | jq -r ".[] | select(.name == \"$1\") | \"\\(.init_cmd) \\(.stop_signal)\""; }
+run_state() { d info "$C" --json | jq -r '"\(.state) \(.exit_code) \(.exit_signal)"'; }
+
+expect_status 0 "import the systemd image" -- d image import deb "$CACHE"
+expect_out "^/sbin/init $(( $(kill -l RTMIN) + 3 ))\$" "import detects systemd: init /sbin/init, stop signal SIGRTMIN+3" -- image_init deb
+
 # systemctl is-system-running until the boot is done (running, or degraded
 # with a failed unit): polled, as --wait needs systemd's bus, which is not
 # there at the very start; bounded so a hung boot fails the test.
@@ -106,7 +116,7 @@ for _ in $(seq 50); do
 done
 case $got in *"$token"*) ok "the service answers the host on $ip:8080" ;;
 	*) not_ok "the service answers the host on $ip:8080"; in_c systemctl status web.service | sed 's/^/#   /' ;; esac
-expect_grep <(in_c systemctl is-active web.service) "^active$" "systemctl is-active web.service"
+expect_out "^active$" "systemctl is-active web.service" -- in_c systemctl is-active web.service
 
 # ---- limits: in the container's own cgroup, and not its to raise ----
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
@@ -114,22 +124,21 @@ if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
 else
 	mem=/sys/fs/cgroup/memory/memory.limit_in_bytes pids=/sys/fs/cgroup/pids/pids.max
 fi
-expect_grep <(in_c cat "$mem") "^268435456$" "the memory limit shows in the container's cgroup ($mem)"
-expect_grep <(in_c cat "$pids") "^300$" "the pids limit shows in the container's cgroup ($pids)"
+expect_out "^268435456$" "the memory limit shows in the container's cgroup ($mem)" -- in_c cat "$mem"
+expect_out "^300$" "the pids limit shows in the container's cgroup ($pids)" -- in_c cat "$pids"
 in_c sh -c "echo 1073741824 > $mem" 2>/dev/null && not_ok "the container cannot raise its memory limit" ||
 	ok "the container cannot raise its memory limit"
-expect_grep <(in_c cat "$mem") "^268435456$" "... which is unchanged"
-expect_grep <(in_c cat /proc/1/cgroup) "init.scope" "systemd runs in its own init.scope (its cgroup is delegated)"
+expect_out "^268435456$" "... which is unchanged" -- in_c cat "$mem"
+expect_out "init.scope" "systemd runs in its own init.scope (its cgroup is delegated)" -- in_c cat /proc/1/cgroup
 
 # ---- a terminal exec is on the container's own devpts ----
 TERM=xterm-256color script -qec "$DOME exec $C -- sh -c 'tty; echo \$TERM'" /dev/null >"$TEST_ROOT/tty" 2>&1
-expect_grep "$TEST_ROOT/tty" "^/dev/pts/[0-9]" "exec on a terminal: tty inside names its own /dev/pts"
+expect_grep "$TEST_ROOT/tty" "/dev/pts/[0-9]" "exec on a terminal: tty inside names its own /dev/pts"
 expect_grep "$TEST_ROOT/tty" "xterm-256color" "exec on a terminal passes TERM"
 
 # ---- stop: the stop signal, a clean shutdown, no kill ----
 expect_status 0 "dome stop" -- d stop "$C" --timeout 60
-expect_grep <(d info "$C" --json | jq -r '"\(.state) \(.exit_code) \(.exit_signal)"') "^stopped 0 null$" \
-	"stopped with exit 0, not killed (within the stop timeout)"
+expect_out "^stopped 0 null$" "stopped with exit 0, not killed (within the stop timeout)" -- run_state
 expect_grep "$DOME_ROOT/containers/$C/console.log" "Reached target.*System Halt\|Halting system" "systemd shut down on its stop signal"
 expect_no_leaks "$C" "after stop"
 
@@ -148,20 +157,19 @@ done
 	not_ok "reboot inside restarts it (init $pid1 -> $pid2)"
 [ "$(boot_state)" = running ] && ok "running after the reboot" || not_ok "running after the reboot"
 expect_grep "$DOME_ROOT/containers/$C/console.log" "asked to reboot; restarting" "the console log says it restarted"
-expect_grep <(in_c systemctl is-enabled web.service) "^enabled$" "the service is still enabled after the reboot"
+expect_out "^enabled$" "the service is still enabled after the reboot" -- in_c systemctl is-enabled web.service
 
 # ---- poweroff inside stops it ----
 in_c systemctl poweroff >/dev/null 2>&1
 for _ in $(seq 200); do [ "$(json_get "$C" state)" = stopped ] && break; sleep 0.1; done
-expect_grep <(d info "$C" --json | jq -r '"\(.state) \(.exit_code)"') "^stopped 0$" "poweroff inside stops it, cleanly"
+expect_out "^stopped 0 null$" "poweroff inside stops it, cleanly" -- run_state
 expect_no_leaks "$C" "after poweroff"
 
 # ---- commit keeps the init and stop signal, not /run or /tmp ----
 d start "$C" >/dev/null && boot_state >/dev/null
 in_c sh -c "echo junk > /tmp/junk-$$"
 expect_status 0 "commit" -- d commit "$C" deb2
-expect_grep <(d image ls --json | jq -r '.[] | select(.name == "deb2") | "\(.init_cmd) \(.stop_signal)"') \
-	"^/sbin/init $(( $(kill -l RTMIN) + 3 ))\$" "commit keeps the init and stop signal"
+expect_out "^/sbin/init $(( $(kill -l RTMIN) + 3 ))\$" "commit keeps the init and stop signal" -- image_init deb2
 [ -e "$DOME_ROOT/images/deb2/tmp/junk-$$" ] && not_ok "commit leaves /tmp's contents out" || ok "commit leaves /tmp's contents out"
 [ -e "$DOME_ROOT/images/deb2/etc/systemd/system/web.service" ] && ok "commit keeps the unit" || not_ok "commit keeps the unit"
 
