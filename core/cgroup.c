@@ -36,6 +36,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Deep enough for any tree a container's systemd makes
+ * (system.slice/system-getty.slice/x.service is three); deeper trees are
+ * left to the rmdir's EBUSY. */
+#define CG_MAX_DEPTH 16
+
 static const char *const ctrl_names[CG_NCTRL] = {
 	"cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "freezer", "devices",
 };
@@ -357,9 +362,49 @@ static const char *procs_dir(const struct dome_cgroup *cg)
 	return cg->hier[0].dir;
 }
 
+/* Append the pids of `dir` and of every cgroup under it to *pids. */
+static int add_tree_pids(const char *dir, int depth, pid_t **pids, size_t *n,
+			 struct dome_error *err)
+{
+	__cleanup_free pid_t *here = NULL;
+	size_t k;
+	if (dome_cg_read_pids(dir, &here, &k, err) < 0)
+		return -1;
+	if (k) {
+		pid_t *all = reallocarray(*pids, *n + k, sizeof *all);
+		if (!all)
+			return dome_fail(err, errno, "cannot list the processes of %s", dir);
+		memcpy(all + *n, here, k * sizeof *all);
+		*pids = all;
+		*n += k;
+	}
+	if (depth >= CG_MAX_DEPTH)
+		return 0;
+	__cleanup_closedir DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char sub[PATH_MAX];
+		if (de->d_type == DT_DIR && de->d_name[0] != '.' &&
+		    snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name) < (int)sizeof sub &&
+		    add_tree_pids(sub, depth + 1, pids, n, err) < 0 && err->errnum != ENOENT)
+			return -1;
+	}
+	return 0;
+}
+
 int dome_cgroup_pids(struct dome_cgroup *cg, pid_t **pids, size_t *n, struct dome_error *err)
 {
-	return dome_cg_read_pids(procs_dir(cg), pids, n, err);
+	/* A system container's init puts its services in cgroups of their
+	 * own under the container's: all of them are the container's. */
+	*pids = NULL;
+	*n = 0;
+	if (add_tree_pids(procs_dir(cg), 0, pids, n, err) < 0) {
+		free(*pids);
+		*pids = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
 }
 
 int dome_cgroup_destroy(struct dome_cgroup *cg, struct dome_error *err)
@@ -776,9 +821,6 @@ void dome_cg_sleep_ms(long ms)
 		;
 }
 
-/* Deep enough for any tree systemd makes (-.slice/system.slice/x.service
- * is three); deeper trees are left to the rmdir's EBUSY. */
-#define CG_MAX_DEPTH 16
 
 static int rmdir_retried(const char *path)
 {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -566,6 +567,58 @@ static void test_kill_all_frozen(void **state)
 	kill_all_case("killfrz", true);
 }
 
+/* A system container's init moves itself and its services into cgroups it
+ * makes under the container's (delegation): they are still the container's
+ * processes, kill_all reaches them and destroy removes those cgroups too. */
+static void enter_cgroup(void *arg)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/cgroup.procs", (const char *)arg);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1)
+		_exit(101);
+	close(fd);
+	for (;;)
+		pause();
+}
+
+static void test_delegated_subtree(void **state)
+{
+	(void)state;
+	struct dome_error err;
+	struct dome_cgroup *cg = make("subtree");
+	char top[PATH_MAX], slice[PATH_MAX + 16], service[PATH_MAX + 32];
+	dir_for(top, NULL, "subtree");
+	snprintf(slice, sizeof slice, "%s/system.slice", top);
+	snprintf(service, sizeof service, "%s/x.service", slice);
+	assert_int_equal(mkdir(slice, 0755), 0);
+	assert_int_equal(mkdir(service, 0755), 0);
+	pid_t pid = spawn_in(cg, enter_cgroup, service);
+	pid_t *pids = NULL;
+	size_t count = 0;
+	for (int i = 0; i < 1000; i++) {
+		free(pids);
+		pids = NULL;
+		if (strstr(read_file(service, "cgroup.procs"), "\n"))
+			break;
+		sleep_ms(1);
+	}
+	assert_int_equal(dome_cgroup_pids(cg, &pids, &count, &err), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(pids[0], pid);
+	free(pids);
+	if (dome_cgroup_kill_all(cg, &err) < 0)
+		fail_msg("kill_all: %s", err.msg);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	if (dome_cgroup_destroy(cg, &err) < 0)
+		fail_msg("destroy: %s", err.msg);
+	dome_cgroup_free(cg);
+	assert_false(is_dir(service));
+	assert_false(is_dir(top));
+}
+
 static void test_list(void **state)
 {
 	(void)state;
@@ -663,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_freeze_and_thaw),
 		cmocka_unit_test(test_kill_all),
 		cmocka_unit_test(test_kill_all_frozen),
+		cmocka_unit_test(test_delegated_subtree),
 		cmocka_unit_test(test_list),
 	};
 	return cmocka_run_group_tests_name("cgroup drivers", tests, group_setup, group_teardown);

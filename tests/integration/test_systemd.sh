@@ -131,6 +131,12 @@ in_c sh -c "echo 1073741824 > $mem" 2>/dev/null && not_ok "the container cannot 
 expect_out "^268435456$" "... which is unchanged" -- in_c cat "$mem"
 expect_out "init.scope" "systemd runs in its own init.scope (its cgroup is delegated)" -- in_c cat /proc/1/cgroup
 
+# ---- freeze: the whole tree systemd made stops, and goes on ----
+expect_status 0 "freeze" -- d freeze "$C"
+expect_out "^frozen" "frozen" -- json_get "$C" state
+expect_status 0 "unfreeze" -- d unfreeze "$C"
+[ "$(boot_state)" = running ] && ok "running after the thaw" || not_ok "running after the thaw"
+
 # ---- a terminal exec is on the container's own devpts ----
 TERM=xterm-256color script -qec "$DOME exec $C -- sh -c 'tty; echo \$TERM'" /dev/null >"$TEST_ROOT/tty" 2>&1
 expect_grep "$TEST_ROOT/tty" "/dev/pts/[0-9]" "exec on a terminal: tty inside names its own /dev/pts"
