@@ -412,6 +412,7 @@ static int apply_clone(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 	if (dome_path(ctx, sub, sizeof sub, "containers/%s/upper", a->dst) < 0 ||
 	    copy_upper(ctx, &src, sub, err) < 0)
 		goto fail;
+	dome_runtime_drop_machine_id(sub);
 	static const char *const subs[] = { "work", "rootfs" };
 	for (size_t i = 0; i < DOME_ARRAY_SIZE(subs); i++)
 		if (dome_path(ctx, sub, sizeof sub, "containers/%s/%s", a->dst, subs[i]) < 0 ||

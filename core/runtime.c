@@ -875,6 +875,13 @@ static int give_machine_id(const char *image, const char *upper, struct dome_err
 	return dome_write_file(path, hex, 33, 0444, err);
 }
 
+void dome_runtime_drop_machine_id(const char *upper)
+{
+	char path[PATH_MAX];
+	if (dome_pathf(path, sizeof path, "%s/etc/machine-id", upper) == 0)
+		unlink(path);
+}
+
 /* Done by P while M clones C and C mounts its root; none of it is used by
  * C before SYNC_GO. Limits are in place before anything of the image runs:
  * C joins the v1 dirs, and execs, only after SYNC_GO. */

@@ -46,6 +46,10 @@ bool dome_runtime_alive(const struct dome_container *c);
  * for it, at most timeout_ms; true when no monitor of this run is left. */
 bool dome_runtime_wait_monitor(const struct dome_container *c, int timeout_ms);
 
+/* A copy of a container's upper layer (clone) must not keep its machine id:
+ * removed there, the copy gets one of its own at its first start. */
+void dome_runtime_drop_machine_id(const char *upper);
+
 /* Reduce the capability bounding set to what containers keep (dome(1),
  * CAPABILITIES). For the container's init and for everything exec'd in. */
 int dome_runtime_drop_caps(void);

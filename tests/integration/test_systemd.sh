@@ -179,6 +179,19 @@ expect_out "^/sbin/init $(( $(kill -l RTMIN) + 3 ))\$" "commit keeps the init an
 [ -e "$DOME_ROOT/images/deb2/tmp/junk-$$" ] && not_ok "commit leaves /tmp's contents out" || ok "commit leaves /tmp's contents out"
 [ -e "$DOME_ROOT/images/deb2/etc/systemd/system/web.service" ] && ok "commit keeps the unit" || not_ok "commit keeps the unit"
 
+# ---- a clone boots with a machine id of its own ----
+d stop "$C" >/dev/null
+expect_status 0 "clone" -- d clone "$C" "${C}c"
+expect_status 0 "start the clone" -- d start "${C}c"
+s=""; for _ in $(seq 600); do s=$(d exec "${C}c" -- systemctl is-system-running 2>/dev/null); [ "$s" = running ] && break; sleep 0.2; done
+[ "$s" = running ] && ok "the clone reaches running" || not_ok "the clone reaches running ($s)"
+cid=$(d exec "${C}c" -- cat /etc/machine-id)
+[ -n "$cid" ] && [ "$cid" != "$(cat "$TEST_ROOT/id")" ] && ok "the clone's machine id is its own" ||
+	not_ok "the clone's machine id is its own ($cid)"
+expect_status 0 "destroy --force the clone" -- d destroy --force "${C}c"
+expect_no_leaks "${C}c" "after destroying the clone"
+expect_status 0 "start it again" -- d start "$C"
+
 expect_status 0 "destroy --force a running system container" -- d destroy --force "$C"
 expect_no_leaks "$C" "after destroy"
 finish
