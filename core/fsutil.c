@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,40 @@
 #include <sys/time.h>
 #include <sys/xattr.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <unistd.h>
 
 extern char **environ;
+
+int dome_openat_in_root(int rootfd, const char *rel, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.mode = (flags & (O_CREAT | O_TMPFILE)) ? (uint64_t)mode : 0,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	while (*rel == '/')
+		rel++;
+	for (;;) {
+		long fd = syscall(SYS_openat2, rootfd, rel[0] ? rel : ".", &how, sizeof how);
+		if (fd >= 0 || errno != EAGAIN)
+			return (int)fd; /* EAGAIN: a rename raced the lookup; look again */
+	}
+}
+
+int dome_open_in_root(const char *root, const char *rel, int flags, mode_t mode)
+{
+	__cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -1;
+	return dome_openat_in_root(rootfd, rel, flags, mode);
+}
+
+void dome_fd_path(int fd, char out[32])
+{
+	snprintf(out, 32, "/proc/self/fd/%d", fd);
+}
 
 int dome_pathf(char *out, size_t len, const char *fmt, ...)
 {
