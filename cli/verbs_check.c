@@ -1,5 +1,6 @@
-/* dome check: the kernel features dome needs, one line each. Needs no
- * state root: it works before anything is set up. */
+/* dome check: the kernel features dome needs, one line each, and the state
+ * root's permissions. Needs no state root: it works before anything is set
+ * up. */
 #include "cli.h"
 #include "check.h"
 
@@ -46,7 +47,11 @@ int verb_check(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "check takes no arguments");
 	struct dome_error err;
 	struct dome_check_report rep;
-	if (dome_check_run(&rep, &err) < 0)
+	/* The state root is looked at, never opened (it may not exist yet). */
+	struct dome_config cfg;
+	if (dome_config_resolve(&cli->opts, &cfg, &err) < 0)
+		return cli_fail(&err);
+	if (dome_check_run(&rep, cfg.root, &err) < 0)
 		return cli_fail(&err);
 	int rc = rep.all_required_ok ? EXIT_OK : EXIT_FAILED;
 	if (json) {
