@@ -362,7 +362,9 @@ static int mount_at(const char *root, const char *rel, const char *src, const ch
  * such file (or no directory for it) and it was not made. */
 static int bind_file_at(const char *root, const char *rel, const char *src, bool create, mode_t mode)
 {
-	__cleanup_close int fd = dome_open_in_root(root, rel, create ? O_CREAT | O_WRONLY : O_PATH, mode);
+	/* O_NONBLOCK: an image's FIFO in the way fails the start, never hangs it. */
+	__cleanup_close int fd = dome_open_in_root(root, rel,
+						   create ? O_CREAT | O_WRONLY | O_NONBLOCK : O_PATH, mode);
 	if (fd < 0)
 		return errno == ENOENT ? 1 : -1;
 	char path[32];
@@ -538,7 +540,12 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 		child_fail(a, "making mounts private", errno);
 	char opts[PATH_MAX * 3 + 64];
 	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", a->lower, a->upper, a->work);
-	if (mount("overlay", a->rootfs, "overlay", 0, opts) < 0)
+	/* nodev: a device node in the layers (an image made before dome left
+	 * them out, tarball.h) opens nothing, in the container nor through
+	 * /proc/PID/root from the host, whose users the devices controller does
+	 * not hold; the container's /dev is its own tmpfs. (setuid needs no
+	 * flag: the kernel treats another namespace's mount as nosuid.) */
+	if (mount("overlay", a->rootfs, "overlay", MS_NODEV, opts) < 0)
 		child_fail(a, "mounting the overlay root", errno);
 	if (mount_at(a->rootfs, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		child_fail(a, "mounting /proc", errno);

@@ -67,6 +67,15 @@ expect_status 0 "the container starts" -- d start "$C1"
 	|| not_ok "  ... and reads its own files"
 [ "$(d exec "$C1" -- /bin/stat -c %a /)" = 755 ] && ok "  ... its / is 0755 inside" \
 	|| not_ok "  ... its / is 0755 inside"
+# A device node already in the layers (an image made before nodes were
+# left out) opens nothing: the root is mounted nodev; /dev is the container's.
+mknod -m 0666 "$upper/zero-node" c 1 5
+expect_status 0 "restart it with a device node in its files" -- d restart "$C1"
+d exec "$C1" -- /bin/sh -c 'head -c 1 /zero-node >/dev/null' 2>/dev/null \
+	&& not_ok "  ... the node in its root cannot be opened" || ok "  ... the node in its root cannot be opened"
+d exec "$C1" -- /bin/sh -c 'head -c 1 /dev/zero >/dev/null' && ok "  ... its own /dev works" \
+	|| not_ok "  ... its own /dev works"
+rm -f "$upper/zero-node"
 expect_status 0 "stop it" -- d stop --kill "$C1"
 
 expect_status 0 "dome check runs" -- d check
