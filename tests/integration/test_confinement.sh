@@ -148,6 +148,9 @@ expect_status 0 "the restored container starts" -- d start "$C1"
 [ "$(d exec "$C1" -- /bin/readlink /root/x)" = ../../../../etc/shadow ] && ok "  ... and the link inside" \
 	|| not_ok "  ... and the link inside"
 d stop --kill "$C1" >/dev/null 2>&1
+expect_status 0 "clone it" -- d clone "$C1" "${C1}c"
+[ "$(readlink "$DOME_ROOT/containers/${C1}c/upper/root/x")" = ../../../../etc/shadow ] \
+	&& ok "  ... the copy has the link as it was" || not_ok "  ... the copy has the link as it was"
 
 # -------------------------------------------------- restore keeps settings
 dev=$(lsblk -dnro MAJ:MIN,TYPE 2>/dev/null | awk '$2 == "disk" { print $1; exit }')
