@@ -38,7 +38,10 @@ static const struct cli_verb verbs[] = {
 	  "back up a container (frozen while copied), or list backups",
 	  "  --to DIR   where to write it (default <root>/backups)\n"
 	  "  ls [DIR]   list the backups in DIR (default <root>/backups)\n" },
-	{ "restore", verb_restore, "FILE [--as NEWNAME]", "recreate a container from a backup", NULL },
+	{ "restore", verb_restore, "FILE [--as NEWNAME] [--allow-less-isolation]",
+	  "recreate a container from a backup, with every setting it holds",
+	  "  --allow-less-isolation  accept settings that isolate the container less than a new\n"
+	  "                          one (net_mode=host); without it such a backup is refused\n" },
 	{ "autostart", verb_autostart, "[--stop]",
 	  "start autostart containers in order with delays, or stop them in reverse",
 	  "  Starts containers with autostart=yes by autostart_order, then name, waiting\n"

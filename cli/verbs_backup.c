@@ -17,11 +17,11 @@ static struct dome_ctx *open_ctx(struct cli *cli, int *status)
 	return ctx;
 }
 
-enum { OPT_TO = 1000, OPT_JSON, OPT_AS, OPT_STOP };
+enum { OPT_TO = 1000, OPT_JSON, OPT_AS, OPT_STOP, OPT_LESS_ISOLATION };
 
 struct backup_opts {
 	const char *to, *as;
-	bool json, stop;
+	bool json, stop, less_isolation;
 };
 
 static int on_backup_opt(int opt, const char *arg, void *data)
@@ -32,6 +32,7 @@ static int on_backup_opt(int opt, const char *arg, void *data)
 	case OPT_AS: o->as = arg; return 0;
 	case OPT_JSON: o->json = true; return 0;
 	case OPT_STOP: o->stop = true; return 0;
+	case OPT_LESS_ISOLATION: o->less_isolation = true; return 0;
 	}
 	return EXIT_USAGE;
 }
@@ -104,6 +105,7 @@ int verb_restore(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "as", required_argument, NULL, OPT_AS },
+		{ "allow-less-isolation", no_argument, NULL, OPT_LESS_ISOLATION },
 		{ 0 },
 	};
 	struct backup_opts o = { 0 };
@@ -111,13 +113,14 @@ int verb_restore(struct cli *cli, int argc, char **argv)
 	if (cli_parse(cli, argc, argv, "", longopts, on_backup_opt, &o, &status))
 		return status;
 	if (argc - optind != 1)
-		return cli_usage(cli, "restore takes one backup file (and --as NEWNAME)");
+		return cli_usage(cli, "restore takes one backup file (and --as NEWNAME, "
+				 "--allow-less-isolation)");
 	struct dome_ctx *ctx = open_ctx(cli, &status);
 	if (!ctx)
 		return status;
 	struct dome_error err;
 	char name[64];
-	if (dome_backup_restore(ctx, argv[optind], o.as, name, sizeof name, &err) < 0)
+	if (dome_backup_restore(ctx, argv[optind], o.as, o.less_isolation, name, sizeof name, &err) < 0)
 		return cli_fail(&err);
 	printf("restored %s from %s\n", name, argv[optind]);
 	return EXIT_OK;

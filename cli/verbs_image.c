@@ -25,6 +25,18 @@ static int done(int rc, const struct dome_error *err, const char *fmt, const cha
 	return EXIT_OK;
 }
 
+/* Say what an import or commit left out (core/tarball.h), after its line. */
+static int done_import(int rc, const struct dome_error *err, const struct dome_import_notes *notes,
+		       const char *fmt, const char *a, const char *b)
+{
+	rc = done(rc, err, fmt, a, b);
+	if (rc == EXIT_OK && notes->dropped_devices)
+		printf("left out %zu device node%s: a node in an image could open a host device, "
+		       "and a container gets its own /dev\n", notes->dropped_devices,
+		       notes->dropped_devices == 1 ? "" : "s");
+	return rc;
+}
+
 static const char image_usage[] =
 	"Usage: dome image ls [--json]\n"
 	"       dome image rm NAME\n"
@@ -117,9 +129,10 @@ int verb_image_all(struct cli *cli, int argc, char **argv)
 		struct dome_ctx *ctx = open_ctx(cli, &status);
 		if (!ctx)
 			return status;
+		struct dome_import_notes notes = { 0 };
 		if (sub[0] == 'i')
-			return done(dome_image_import(ctx, argv[2], argv[3], &err), &err,
-				    "imported image %s from %s", argv[2], argv[3]);
+			return done_import(dome_image_import(ctx, argv[2], argv[3], &notes, &err), &err,
+					   &notes, "imported image %s from %s", argv[2], argv[3]);
 		return done(dome_image_export(ctx, argv[2], argv[3], &err), &err,
 			    "exported image %s to %s", argv[2], argv[3]);
 	}
@@ -152,6 +165,7 @@ int verb_commit(struct cli *cli, int argc, char **argv)
 	if (!ctx)
 		return status;
 	struct dome_error err;
-	return done(dome_image_commit(ctx, argv[optind], argv[optind + 1], &err), &err,
-		    "committed %s as image %s", argv[optind], argv[optind + 1]);
+	struct dome_import_notes notes = { 0 };
+	return done_import(dome_image_commit(ctx, argv[optind], argv[optind + 1], &notes, &err), &err,
+			   &notes, "committed %s as image %s", argv[optind], argv[optind + 1]);
 }

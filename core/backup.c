@@ -4,6 +4,7 @@
 #include "audit.h"
 #include "cgroup.h"
 #include "cleanup.h"
+#include "container.h"
 #include "fsutil.h"
 #include "image.h"
 #include "net.h"
@@ -86,10 +87,16 @@ static json_t *settings_json(const struct dome_container *c)
 		int_or_null(l->cpu_weight, l->cpu_weight), "cpu_millis", int_or_null(l->cpu_millis, l->cpu_millis),
 		"pids", int_or_null(l->pids, (int64_t)l->pids), "cpuset",
 		l->cpuset[0] ? json_string(l->cpuset) : json_null());
-	return json_pack("{s:s, s:o, s:b, s:i, s:i, s:o}", "net_mode", c->net_mode, "ipv4_static",
-			 c->ipv4_static[0] ? json_string(c->ipv4_static) : json_null(), "autostart",
-			 c->autostart, "autostart_order", c->autostart_order, "autostart_delay",
-			 c->autostart_delay, "limits", limits);
+	/* io as `info --json` shows it (one object a device). */
+	json_t *all = dome_limits_json(l);
+	json_t *io = json_object_get(all, "io");
+	json_object_set(limits, "io", io ? io : json_array());
+	json_decref(all);
+	return json_pack("{s:s, s:o, s:b, s:i, s:i, s:b, s:o}", "net_mode", c->net_mode,
+			 "ipv4_static", c->ipv4_static[0] ? json_string(c->ipv4_static) : json_null(),
+			 "autostart", c->autostart, "autostart_order", c->autostart_order,
+			 "autostart_delay", c->autostart_delay, "no_new_privs", c->no_new_privs,
+			 "limits", limits);
 }
 
 static char *manifest_text(const struct dome_container *c, const struct dome_image *img,
@@ -130,7 +137,46 @@ static int opt_uint(json_t *o, const char *key, uint64_t min, uint64_t max, uint
 	return 0;
 }
 
-static int parse_settings(json_t *s, struct dome_container *c, struct dome_error *err)
+/* io limits: [{"device": "MAJ:MIN", "rbps": N|null, ...}]. */
+static int parse_io(json_t *arr, struct dome_limits *l, struct dome_error *err)
+{
+	if (!arr || json_is_null(arr))
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > DOME_IO_DEVICES_MAX)
+		return dome_invalid(err, "the backup's io limits are not a list of at most %d devices",
+				    DOME_IO_DEVICES_MAX);
+	size_t i;
+	json_t *d;
+	json_array_foreach(arr, i, d) {
+		struct dome_io_limit *io = &l->io[i];
+		const char *dev = json_string_value(json_object_get(d, "device"));
+		int used = 0;
+		memset(io, 0, sizeof *io);
+		if (!dev || sscanf(dev, "%4u:%7u%n", &io->major, &io->minor, &used) != 2 ||
+		    dev[used] != '\0' || io->major > 4095 || io->minor > 1048575)
+			return dome_invalid(err, "the backup's io limit %zu names no device MAJ:MIN", i + 1);
+		if (opt_uint(d, "rbps", 1, INT64_MAX, 0, &io->rbps, err) < 0 ||
+		    opt_uint(d, "wbps", 1, INT64_MAX, 0, &io->wbps, err) < 0 ||
+		    opt_uint(d, "riops", 1, UINT64_C(1) << 40, 0, &io->riops, err) < 0 ||
+		    opt_uint(d, "wiops", 1, UINT64_C(1) << 40, 0, &io->wiops, err) < 0)
+			return -1;
+	}
+	l->nio = json_array_size(arr);
+	return 0;
+}
+
+/* A setting from the manifest's settings, or (backups made before it was
+ * there) from the container's state saved beside them. */
+static json_t *setting(json_t *settings, json_t *state, const char *in, const char *key)
+{
+	json_t *v = json_object_get(in ? json_object_get(settings, in) : settings, key);
+	if (v || !state)
+		return v;
+	return json_object_get(in ? json_object_get(state, in) : state, key);
+}
+
+static int parse_settings(json_t *s, json_t *state, struct dome_container *c,
+			  struct dome_error *err)
 {
 	const char *net = NULL, *ip = NULL;
 	int autostart = 0, order = 0, delay = 0;
@@ -173,6 +219,12 @@ static int parse_settings(json_t *s, struct dome_container *c, struct dome_error
 	if (cpusetv && json_is_string(cpusetv) &&
 	    dome_parse_cpuset(json_string_value(cpusetv), l->cpuset, sizeof l->cpuset, err) < 0)
 		return -1;
+	if (parse_io(setting(s, state, "limits", "io"), l, err) < 0)
+		return -1;
+	json_t *nnp = setting(s, state, NULL, "no_new_privs");
+	if (nnp && !json_is_boolean(nnp))
+		return dome_invalid(err, "the backup's no_new_privs is not true or false");
+	c->no_new_privs = nnp && json_is_true(nnp);
 	return 0;
 }
 
@@ -190,7 +242,7 @@ static int read_manifest(const char *file, struct manifest *m, struct dome_error
 	json_t *digestv = NULL;
 	int version = 0;
 	json_int_t created = 0;
-	json_t *settings = NULL;
+	json_t *settings = NULL, *state = NULL;
 	int rc = 0;
 	memset(m, 0, sizeof *m);
 	dome_limits_init(&m->settings.limits);
@@ -202,7 +254,9 @@ static int read_manifest(const char *file, struct manifest *m, struct dome_error
 		rc = dome_fail(err, 0, "%s is a backup of format %s %d; this dome reads %s %d", file,
 			       format, version, BACKUP_FORMAT, BACKUP_VERSION);
 	else if (dome_validate_name("container", container, err) < 0 ||
-		 dome_validate_name("image", image, err) < 0 || parse_settings(settings, &m->settings, err) < 0)
+		 dome_validate_name("image", image, err) < 0 ||
+		 parse_settings(settings, (state = json_object_get(j, "state")) && json_is_object(state)
+						  ? state : NULL, &m->settings, err) < 0)
 		rc = -1;
 	if (rc == 0 && digestv && json_is_string(digestv))
 		digest = json_string_value(digestv);
@@ -408,7 +462,7 @@ static int install_restored(struct dome_ctx *ctx, struct dome_container *c, cons
 		return -1;
 	}
 	static const char *const subs[] = { "work", "rootfs" };
-	int rc = mkdir(dir, 0755) < 0 ? dome_fail(err, errno, "cannot create %s", dir) : 0;
+	int rc = mkdir(dir, 0700) < 0 ? dome_fail(err, errno, "cannot create %s", dir) : 0; /* rootperm.h */
 	if (rc == 0 && rename(from, to) < 0)
 		rc = dome_fail(err, errno, "cannot move the restored files into %s", to);
 	for (size_t i = 0; rc == 0 && i < DOME_ARRAY_SIZE(subs); i++) {
@@ -482,8 +536,17 @@ static int check_image(struct dome_ctx *ctx, const struct manifest *m, struct do
 	return 0;
 }
 
-int dome_backup_restore(struct dome_ctx *ctx, const char *file, const char *as, char *name,
-			size_t namelen, struct dome_error *err)
+int dome_backup_less_isolated(const char *file, char *why, size_t len, struct dome_error *err)
+{
+	struct manifest m;
+	if (read_manifest(file, &m, err) < 0)
+		return -1;
+	return dome_container_less_isolated(&m.settings, why, len) ? 1 : 0;
+}
+
+int dome_backup_restore(struct dome_ctx *ctx, const char *file, const char *as,
+			bool allow_less_isolation, char *name, size_t namelen,
+			struct dome_error *err)
 {
 	if (as && dome_validate_name("container", as, err) < 0)
 		return -1;
@@ -493,13 +556,19 @@ int dome_backup_restore(struct dome_ctx *ctx, const char *file, const char *as, 
 	struct manifest m;
 	if (read_manifest(abs, &m, err) < 0 || dome_check_writable(ctx, err) < 0)
 		return -1;
+	char why[256];
+	if (dome_container_less_isolated(&m.settings, why, sizeof why) && !allow_less_isolation)
+		return dome_fail(err, 0, "the backup %s runs its container with less isolation than a "
+				 "new one: %s; restore with --allow-less-isolation to accept that",
+				 abs, why);
 	const char *target = as ? as : m.container;
 	if (refuse_taken(ctx, target, err) < 0 || check_image(ctx, &m, err) < 0)
 		return -1;
 	strlcpy(name, target, namelen);
 	struct restore_arg a = { abs, target, &m };
 	struct dome_change ch = { .action = "restore", .target = target,
-				  .params = json_pack("{s:s, s:s, s:s}", "file", abs, "from",
-						      m.container, "image", m.image) };
+				  .params = json_pack("{s:s, s:s, s:s, s:b}", "file", abs, "from",
+						      m.container, "image", m.image,
+						      "allow_less_isolation", allow_less_isolation) };
 	return dome_mutate(ctx, &ch, apply_restore, &a, err);
 }

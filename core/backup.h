@@ -41,11 +41,18 @@ struct dome_backup_info {
 int dome_backup_list(struct dome_ctx *ctx, const char *dir, struct dome_backup_info **out,
 		     size_t *n, struct dome_error *err);
 
-/* Recreate a container from a backup, as `as` or under its own name; the
- * name used goes to `name` (audited). Refused when the image is missing or
- * differs, or the name is taken. */
-int dome_backup_restore(struct dome_ctx *ctx, const char *file, const char *as, char *name,
-			size_t namelen, struct dome_error *err);
+/* Recreate a container from a backup, as `as` or under its own name, with
+ * every setting the backup holds; the name used goes to `name` (audited).
+ * Refused when the image is missing or differs, or the name is taken, and
+ * when a setting would run it with less isolation than a new container
+ * (dome_container_less_isolated) unless `allow_less_isolation`. */
+int dome_backup_restore(struct dome_ctx *ctx, const char *file, const char *as,
+			bool allow_less_isolation, char *name, size_t namelen,
+			struct dome_error *err);
+/* What restoring `file` would lower (as dome_container_less_isolated):
+ * 1 with `why` filled, 0 when nothing, -1 when it is not a backup. For a
+ * caller that asks before it restores. */
+int dome_backup_less_isolated(const char *file, char *why, size_t len, struct dome_error *err);
 
 /* Freeze a running container for a consistent copy of its files.
  * *thaw says whether dome_copy_thaw must thaw it (not when it was frozen

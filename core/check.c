@@ -5,6 +5,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "nat.h"
+#include "rootperm.h"
 
 #include <string.h> /* strlcpy via libbsd-overlay */
 #include <dirent.h>
@@ -377,7 +378,30 @@ static void check_nat(struct builder *b)
 		set(it, true, "the kernel accepts dome's masquerade rule (checked, not applied)");
 }
 
-int dome_check_run(struct dome_check_report *rep, struct dome_error *err)
+/* Who but root reaches the containers' and images' files (rootperm.h).
+ * Not required (containers run), but a failure is a hole: doctor repairs. */
+static void check_state_root(struct builder *b, const char *root)
+{
+	struct dome_check_item *it = add(b, "state root", "permissions", false,
+					 "only root may reach the files of containers, images and "
+					 "backups; `dome doctor` repairs this");
+	if (!it)
+		return;
+	struct dome_rootperm_issue issues[DOME_ROOTPERM_MAX];
+	size_t n = dome_rootperm_check(root, issues, DOME_ROOTPERM_MAX);
+	struct stat st;
+	if (n)
+		set(it, false, "%s %s%s", issues[0].path, issues[0].what,
+		    n > 1 ? " (and more: dome doctor --dry-run lists them)" : "");
+	else if (stat(root, &st) < 0)
+		set(it, true, "%s does not exist yet: dome makes it 0711, containers/ and images/ "
+			      "0700", root);
+	else
+		set(it, true, "%s is %04o; containers/, images/ and backups/ are 0700 or absent, "
+			      "owned by root", root, (unsigned)(st.st_mode & 07777));
+}
+
+int dome_check_run(struct dome_check_report *rep, const char *state_root, struct dome_error *err)
 {
 	memset(rep, 0, sizeof *rep);
 	struct builder b = { .rep = rep };
@@ -385,6 +409,8 @@ int dome_check_run(struct dome_check_report *rep, struct dome_error *err)
 	check_cgroups(&b);
 	check_fs_and_net(&b);
 	check_nat(&b);
+	if (state_root)
+		check_state_root(&b, state_root);
 	if (b.oom) {
 		dome_check_free(rep);
 		return dome_fail(err, ENOMEM, "cannot build the check report");

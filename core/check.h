@@ -9,7 +9,7 @@
 #include "error.h"
 
 struct dome_check_item {
-	const char *group;        /* "namespaces" "cgroups" "filesystems" "network" */
+	const char *group;        /* "namespaces" "cgroups" "filesystems" "network" "state root" */
 	char name[48];            /* "pid namespace", "memory controller", ... */
 	bool ok;
 	bool required;            /* dome cannot run containers without it */
@@ -24,9 +24,10 @@ struct dome_check_report {
 	bool all_required_ok;
 };
 
-/* Look at every feature. Fails only when memory runs out: a missing
- * feature is an item with ok = false. */
-int dome_check_run(struct dome_check_report *rep, struct dome_error *err);
+/* Look at every feature, and at the permissions of the state root
+ * `state_root` (rootperm.h; NULL: not looked at). Fails only when memory
+ * runs out: a missing feature is an item with ok = false. */
+int dome_check_run(struct dome_check_report *rep, const char *state_root, struct dome_error *err);
 void dome_check_free(struct dome_check_report *rep);
 
 /* {"layout":..., "ok":..., "features":[{"group","name","status","required",

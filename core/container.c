@@ -134,6 +134,13 @@ static int apply_create(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 		dome_store_rollback(ctx->store);
 		return -1;
 	}
+	/* Private (rootperm.h); the layers inside keep the modes the
+	 * container sees. */
+	if (mkdir(dir, 0700) < 0) {
+		dome_fail(err, errno, "cannot create %s", dir);
+		dome_store_rollback(ctx->store);
+		return -1;
+	}
 	static const char *const subs[] = { "upper", "work", "rootfs" };
 	for (size_t i = 0; i < DOME_ARRAY_SIZE(subs); i++) {
 		if (dome_path(ctx, sub, sizeof sub, "containers/%s/%s", c.name, subs[i]) < 0 ||
@@ -396,8 +403,8 @@ static int apply_clone(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 	if (access(dir, F_OK) == 0)
 		return dome_fail(err, EEXIST, "the directory %s exists already; `dome doctor` finds leftovers",
 				 dir);
-	if (dome_mkdir_p(dir, 0755, err) < 0)
-		return -1;
+	if (mkdir(dir, 0700) < 0) /* private: rootperm.h */
+		return dome_fail(err, errno, "cannot create %s", dir);
 	struct dome_container c = src;
 	strlcpy(c.name, a->dst, sizeof c.name);
 	strlcpy(c.state, "stopped", sizeof c.state);
@@ -437,6 +444,15 @@ int dome_container_clone(struct dome_ctx *ctx, const char *src, const char *dst,
 	struct dome_change ch = { .action = "clone", .target = dst,
 				  .params = json_pack("{s:s}", "source", src) };
 	return dome_mutate(ctx, &ch, apply_clone, &a, err);
+}
+
+bool dome_container_less_isolated(const struct dome_container *c, char *why, size_t len)
+{
+	why[0] = '\0';
+	if (strcmp(c->net_mode, "host") == 0)
+		snprintf(why, len, "net_mode=host (the container shares the host's network: its "
+			 "interfaces, ports and abstract sockets)");
+	return why[0] != '\0';
 }
 
 /* -------------------------------------------------------------------- set */

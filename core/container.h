@@ -95,6 +95,12 @@ int dome_container_stats(struct dome_ctx *ctx, const struct dome_container *c,
 int dome_container_stats_brief(struct dome_ctx *ctx, const struct dome_container *c,
 			       struct dome_container_stats *out, struct dome_error *err);
 
+/* Does `c` run with less isolation than `dome create` gives by default
+ * (net_mode=host: the host's network namespace)? Then `why` says how, as
+ * "KEY=VALUE (what it means)"; a restore needs the operator's consent for
+ * it. One list for every such setting. */
+bool dome_container_less_isolated(const struct dome_container *c, char *why, size_t len);
+
 /* Path of the container's console log. */
 int dome_container_log_path(struct dome_ctx *ctx, const char *name, char *out, size_t len);
 

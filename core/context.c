@@ -1,6 +1,7 @@
 #include "dome.h"
 #include "audit.h"
 #include "cleanup.h"
+#include "rootperm.h"
 #include "proc.h"
 #include "settings.h"
 
@@ -74,21 +75,21 @@ int dome_path(const struct dome_ctx *ctx, char *out, size_t len, const char *fmt
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-static int load_config(struct dome_ctx *ctx, const struct dome_open_opts *o,
-		       struct dome_error *err)
+int dome_config_resolve(const struct dome_open_opts *o, struct dome_config *cfg,
+			struct dome_error *err)
 {
-	dome_config_defaults(&ctx->cfg);
+	dome_config_defaults(cfg);
 	const char *path = o->config_path;
 	bool explicit = path != NULL;
 	if (!path && (path = getenv("DOME_CONFIG")) && path[0])
 		explicit = true;
 	if (!explicit)
 		path = DOME_SYSCONFDIR "/dome/dome.conf";
-	if (dome_config_load(&ctx->cfg, path, explicit, err) < 0)
+	if (dome_config_load(cfg, path, explicit, err) < 0)
 		return -1;
-	if (dome_config_apply_env(&ctx->cfg, err) < 0)
+	if (dome_config_apply_env(cfg, err) < 0)
 		return -1;
-	if (o->root && dome_config_set_root(&ctx->cfg, o->root, err) < 0)
+	if (o->root && dome_config_set_root(cfg, o->root, err) < 0)
 		return -1;
 	return 0;
 }
@@ -110,7 +111,7 @@ static int make_root(const struct dome_ctx *ctx, struct dome_error *err)
 				break;
 		}
 	}
-	return 0;
+	return dome_rootperm_make(ctx->cfg.root, err);
 }
 
 static int make_database(const char *path, struct dome_error *err)
@@ -134,7 +135,7 @@ struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *er
 		dome_fail(err, ENOMEM, "starting dome");
 		return NULL;
 	}
-	if (load_config(ctx, o, err) < 0)
+	if (dome_config_resolve(o, &ctx->cfg, err) < 0)
 		return NULL;
 	/* Read-only is enforced here, in core: a caller that may not change
 	 * anything gets a store that cannot write. */

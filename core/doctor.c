@@ -9,6 +9,7 @@
 #include "nat.h"
 #include "net.h"
 #include "proc.h"
+#include "rootperm.h"
 #include "runtime.h"
 
 #include <ctype.h>
@@ -521,6 +522,42 @@ static int scan_tempdirs(struct scan *s, struct dome_error *err)
 	return 0;
 }
 
+/* ------------------------------------------ the state root's permissions */
+
+static int repair_perms(struct scan *s, const struct dome_doctor_item *it, const void *data,
+			struct dome_error *err)
+{
+	(void)s;
+	(void)it;
+	return dome_rootperm_repair(data, err);
+}
+
+static int scan_perms(struct scan *s, struct dome_error *err)
+{
+	struct dome_rootperm_issue issues[DOME_ROOTPERM_MAX];
+	size_t n = dome_rootperm_check(s->ctx->cfg.root, issues, DOME_ROOTPERM_MAX);
+	for (size_t i = 0; i < n; i++) {
+		const char *base = strrchr(issues[i].path, '/');
+		if (!issues[i].repairable) {
+			struct dome_doctor_item *it = add_item(s, "perms", base ? base + 1 : "",
+							       issues[i].path);
+			if (!it)
+				return dome_fail(err, ENOMEM, "listing leftovers");
+			it->outcome = DOME_DOCTOR_SKIPPED;
+			snprintf(it->note, sizeof it->note, "%s", issues[i].what);
+			continue;
+		}
+		size_t before = s->nitems;
+		if (found(s, "perms", base ? base + 1 : "", issues[i].path, NULL, repair_perms,
+			  &issues[i], err) < 0)
+			return -1;
+		if (s->nitems > before && !s->items[s->nitems - 1].note[0])
+			snprintf(s->items[s->nitems - 1].note, sizeof s->items[0].note, "%s",
+				 issues[i].what);
+	}
+	return 0;
+}
+
 /* ------------------------------------------ running containers: limits */
 
 static int repair_limits(struct scan *s, const struct dome_doctor_item *it, const void *data,
@@ -590,7 +627,7 @@ int dome_doctor(struct dome_ctx *ctx, bool dry_run, struct dome_doctor_item **it
 		return -1;
 	int (*const steps[])(struct scan *, struct dome_error *) = {
 		scan_running, scan_mounts, scan_cgroups, scan_veths, scan_nat, scan_leases,
-		scan_dirs, scan_rows, scan_tempdirs,
+		scan_dirs, scan_rows, scan_tempdirs, scan_perms,
 	};
 	int rc = 0;
 	for (size_t i = 0; i < DOME_ARRAY_SIZE(steps) && rc == 0; i++)

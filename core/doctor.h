@@ -46,7 +46,7 @@ enum dome_doctor_outcome {
 };
 
 struct dome_doctor_item {
-	char kind[16];         /* cgroup mount veth nat lease dir row tempdir limits monitor */
+	char kind[16];         /* cgroup mount veth nat lease dir row tempdir limits monitor perms */
 	char name[64];         /* container, image or interface */
 	char what[PATH_MAX];   /* the path, interface or address concerned */
 	enum dome_doctor_outcome outcome;

@@ -44,6 +44,10 @@ struct dome_open_opts {
 };
 
 struct dome_ctx *dome_open(const struct dome_open_opts *opts, struct dome_error *err);
+/* The configuration dome_open would use (file, environment, options),
+ * without opening the state root: for `dome check`. */
+int dome_config_resolve(const struct dome_open_opts *opts, struct dome_config *cfg,
+			struct dome_error *err);
 void dome_close(struct dome_ctx *ctx);
 
 /* Fill `actor` from the process's credentials and environment. */

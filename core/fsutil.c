@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,40 @@
 #include <sys/time.h>
 #include <sys/xattr.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <unistd.h>
 
 extern char **environ;
+
+int dome_openat_in_root(int rootfd, const char *rel, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.mode = (flags & (O_CREAT | O_TMPFILE)) ? (uint64_t)mode : 0,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	while (*rel == '/')
+		rel++;
+	for (;;) {
+		long fd = syscall(SYS_openat2, rootfd, rel[0] ? rel : ".", &how, sizeof how);
+		if (fd >= 0 || errno != EAGAIN)
+			return (int)fd; /* EAGAIN: a rename raced the lookup; look again */
+	}
+}
+
+int dome_open_in_root(const char *root, const char *rel, int flags, mode_t mode)
+{
+	__cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -1;
+	return dome_openat_in_root(rootfd, rel, flags, mode);
+}
+
+void dome_fd_path(int fd, char out[32])
+{
+	snprintf(out, 32, "/proc/self/fd/%d", fd);
+}
 
 int dome_pathf(char *out, size_t len, const char *fmt, ...)
 {
@@ -124,11 +156,9 @@ ssize_t dome_read_small(const char *path, char *buf, size_t len)
 	return total;
 }
 
-int dome_copy_file(const char *from, const char *to, struct dome_error *err)
+/* Copy the open regular file `in` (read as `from`) to `to`. */
+static int copy_fd(int in, const char *from, const char *to, struct dome_error *err)
 {
-	__cleanup_close int in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return dome_fail(err, errno, "cannot read %s", from);
 	struct stat sb;
 	if (fstat(in, &sb) < 0)
 		return dome_fail(err, errno, "cannot read %s", from);
@@ -151,6 +181,14 @@ int dome_copy_file(const char *from, const char *to, struct dome_error *err)
 	if (fchmod(out, sb.st_mode & 07777) < 0)
 		return dome_fail(err, errno, "cannot set the mode of %s", to);
 	return 0;
+}
+
+int dome_copy_file(const char *from, const char *to, struct dome_error *err)
+{
+	__cleanup_close int in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return dome_fail(err, errno, "cannot read %s", from);
+	return copy_fd(in, from, to, err);
 }
 
 int dome_run_capture(char *const argv[], char **out, size_t *outlen, int *status,
@@ -242,9 +280,14 @@ static int copy_dir(const char *from, const char *to, const struct stat *sb, str
 {
 	if (mkdir(to, 0700) < 0)
 		return dome_fail(err, errno, "cannot create %s", to);
-	__cleanup_closedir DIR *d = opendir(from);
-	if (!d)
-		return dome_fail(err, errno, "cannot read %s", from);
+	int dfd = open(from, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	__cleanup_closedir DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		int e = errno;
+		if (dfd >= 0)
+			close(dfd);
+		return dome_fail(err, e, "cannot read %s", from);
+	}
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
@@ -268,10 +311,18 @@ static int copy_entry(const char *from, const char *to, struct dome_error *err)
 	switch (sb.st_mode & S_IFMT) {
 	case S_IFDIR:
 		return copy_dir(from, to, &sb, err);
-	case S_IFREG:
-		if (dome_copy_file(from, to, err) < 0)
+	case S_IFREG: {
+		/* The very file lstat saw, never one a link leads to. */
+		__cleanup_close int in = open(from, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		struct stat now;
+		if (in < 0 || fstat(in, &now) < 0)
+			return dome_fail(err, errno, "cannot read %s", from);
+		if (!S_ISREG(now.st_mode) || now.st_ino != sb.st_ino || now.st_dev != sb.st_dev)
+			return dome_fail(err, EAGAIN, "%s changed while it was copied", from);
+		if (copy_fd(in, from, to, err) < 0)
 			return -1;
 		break;
+	}
 	case S_IFLNK: {
 		char target[PATH_MAX];
 		ssize_t n = readlink(from, target, sizeof target - 1);

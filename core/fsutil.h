@@ -29,6 +29,20 @@ int dome_copy_file(const char *from, const char *to, struct dome_error *err);
  * Never follows symlinks; hard links become separate copies. */
 int dome_tree_copy(const char *src, const char *dst, struct dome_error *err);
 
+/* Open `rel` inside the tree at `root` as if `root` were /: every
+ * component, symlinks (absolute ones and `..` too) included, is resolved
+ * inside it (openat2 RESOLVE_IN_ROOT; magic links of /proc refused), so a
+ * link in an image or a restored backup (etc -> /etc) can never make dome
+ * read or write a host file. The one way dome opens a path in a
+ * container's or an image's root; the files dome keeps beside a root
+ * (containers/NAME/hosts) are its own and opened plainly. Returns the
+ * descriptor, or -1 with errno set (ENOSYS on kernels before 5.6). */
+int dome_open_in_root(const char *root, const char *rel, int flags, mode_t mode);
+int dome_openat_in_root(int rootfd, const char *rel, int flags, mode_t mode);
+/* "/proc/self/fd/N": what mount(2) takes to act on exactly the file an
+ * in-root descriptor holds, not on whatever a path names by then. */
+void dome_fd_path(int fd, char out[32]);
+
 /* Run argv (no shell), capture stdout into a malloc'd buffer; status is
  * the exit status. Used only for fixed host tools (busybox --list-full). */
 int dome_run_capture(char *const argv[], char **out, size_t *outlen, int *status,

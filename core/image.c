@@ -5,6 +5,7 @@
 #include "runtime.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
@@ -115,11 +116,19 @@ static int build_busybox_tree(const char *dir, struct dome_error *err)
 /* root's login shell, the last field of its line in ROOTFS/etc/passwd. */
 static void login_shell(const char *rootfs, char *out, size_t len)
 {
-	char path[PATH_MAX], line[512];
+	char line[512];
 	out[0] = '\0';
-	if (dome_pathf(path, sizeof path, "%s/etc/passwd", rootfs) < 0)
-		return;
-	__cleanup_fclose FILE *f = fopen(path, "re");
+	/* The image's passwd, even when its etc is a link (dome_open_in_root).
+	 * Not a regular file (a FIFO would block): no shell known. */
+	int fd = dome_open_in_root(rootfs, "etc/passwd", O_RDONLY | O_NONBLOCK, 0);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	__cleanup_fclose FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
+	if (fd >= 0 && !f)
+		close(fd);
 	while (f && fgets(line, sizeof line, f)) {
 		if (strncmp(line, "root:", 5) != 0)
 			continue;

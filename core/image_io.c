@@ -116,19 +116,29 @@ static int build_install(struct dome_ctx *ctx, const char *name, const struct bu
 
 struct import_arg {
 	const char *name, *file;
+	struct dome_import_notes *notes;
 };
 
 static int import_into(struct dome_ctx *ctx, const char *name, const char *file,
 		       const struct build *b, const struct dome_image *like,
-		       struct dome_change *ch, struct dome_error *err)
+		       struct dome_change *ch, struct dome_import_notes *notes,
+		       struct dome_error *err)
 {
 	char digest[DOME_DIGEST_LEN];
+	size_t dropped = 0;
+	struct dome_extract_opts opts = { .dropped_devices = &dropped };
 	if (dome_sha256_file(file, digest, err) < 0 ||
-	    dome_archive_extract(file, b->rootfs, NULL, err) < 0) {
+	    dome_archive_extract(file, b->rootfs, &opts, err) < 0) {
 		build_abort(b);
 		return -1;
 	}
-	return build_install(ctx, name, b, digest, like, ch, err);
+	if (build_install(ctx, name, b, digest, like, ch, err) < 0)
+		return -1;
+	if (dropped && ch->after)
+		json_object_set_new(ch->after, "dropped_device_nodes", json_integer((json_int_t)dropped));
+	if (notes)
+		notes->dropped_devices = dropped;
+	return 0;
 }
 
 static int apply_import(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
@@ -138,7 +148,7 @@ static int apply_import(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 	struct build b;
 	if (refuse_existing(ctx, a->name, err) < 0 || build_begin(ctx, a->name, &b, err) < 0)
 		return -1;
-	if (import_into(ctx, a->name, a->file, &b, NULL, ch, err) < 0) {
+	if (import_into(ctx, a->name, a->file, &b, NULL, ch, a->notes, err) < 0) {
 		dome_error_prefix(err, "importing image '%s'", a->name);
 		return -1;
 	}
@@ -156,14 +166,14 @@ static int check_input_file(const char *file, struct dome_error *err)
 }
 
 int dome_image_import(struct dome_ctx *ctx, const char *name, const char *file,
-		      struct dome_error *err)
+		      struct dome_import_notes *notes, struct dome_error *err)
 {
 	if (dome_validate_name("image", name, err) < 0 || check_input_file(file, err) < 0)
 		return -1;
 	char abs[PATH_MAX];
 	if (!realpath(file, abs))
 		return dome_fail(err, errno, "cannot resolve %s", file);
-	struct import_arg a = { name, abs };
+	struct import_arg a = { name, abs, notes };
 	struct dome_change ch = { .action = "image-import", .target = name,
 				  .params = json_pack("{s:s}", "file", abs) };
 	return dome_mutate(ctx, &ch, apply_import, &a, err);
@@ -192,6 +202,7 @@ int dome_image_export(struct dome_ctx *ctx, const char *name, const char *file,
 
 struct commit_arg {
 	const char *container, *image;
+	struct dome_import_notes *notes;
 };
 
 /* The container's merged view as a tarball at `tar`. */
@@ -253,7 +264,7 @@ static int apply_commit(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 		build_abort(&b);
 		return -1;
 	}
-	if (import_into(ctx, a->image, tar, &b, &base, ch, err) < 0) {
+	if (import_into(ctx, a->image, tar, &b, &base, ch, a->notes, err) < 0) {
 		dome_error_prefix(err, "committing '%s'", a->container);
 		return -1;
 	}
@@ -261,7 +272,7 @@ static int apply_commit(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 }
 
 int dome_image_commit(struct dome_ctx *ctx, const char *container, const char *image,
-		      struct dome_error *err)
+		      struct dome_import_notes *notes, struct dome_error *err)
 {
 	if (dome_validate_name("container", container, err) < 0 ||
 	    dome_validate_name("image", image, err) < 0 || dome_check_writable(ctx, err) < 0)
@@ -271,7 +282,7 @@ int dome_image_commit(struct dome_ctx *ctx, const char *container, const char *i
 	struct dome_image base;
 	if (dome_inv_get(ctx->store, container, &c, err) < 0 || dome_image_get(ctx, c.image, &base, err) < 0)
 		return -1;
-	struct commit_arg a = { container, image };
+	struct commit_arg a = { container, image, notes };
 	struct dome_change ch = { .action = "commit", .target = image,
 				  .params = json_pack("{s:s, s:s}", "container", container, "base",
 						      base.name) };

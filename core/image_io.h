@@ -11,10 +11,17 @@
 
 #define DOME_DEBOOTSTRAP "/usr/sbin/debootstrap"
 
+/* What an import or a commit left out of the archive (tarball.h): device
+ * nodes. The caller says so; the audit record has it too. */
+struct dome_import_notes {
+	size_t dropped_devices;
+};
+
 /* A root filesystem tarball (.tar, .tar.gz, .tar.xz, .tar.zst) becomes
- * image `name`, its digest the SHA-256 of the file (audited). */
+ * image `name`, its digest the SHA-256 of the file (audited). `notes` may
+ * be NULL. */
 int dome_image_import(struct dome_ctx *ctx, const char *name, const char *file,
-		      struct dome_error *err);
+		      struct dome_import_notes *notes, struct dome_error *err);
 /* Write image `name` to `file` (compression from the suffix). */
 int dome_image_export(struct dome_ctx *ctx, const char *name, const char *file,
 		      struct dome_error *err);
@@ -22,7 +29,7 @@ int dome_image_export(struct dome_ctx *ctx, const char *name, const char *file,
  * upper layer, whiteouts honoured; a running container is frozen while its
  * files are read (audited). */
 int dome_image_commit(struct dome_ctx *ctx, const char *container, const char *image,
-		      struct dome_error *err);
+		      struct dome_import_notes *notes, struct dome_error *err);
 /* A bootable Debian image: debootstrap --variant=VARIANT
  * --include=DOME_DEBIAN_PACKAGES[,INCLUDE] SUITE from cfg.debian_mirror
  * (audited; needs network access to the mirror, and says so when it cannot

@@ -346,12 +346,34 @@ static __attribute__((noreturn)) void child_fail(const struct child_args *a, con
 	_exit(127);
 }
 
+/* Every path under the container's root is resolved inside it
+ * (dome_open_in_root): an image's `dev -> /tmp` or `etc -> /etc` must not
+ * land a mount or a file on the host's directory. mount(2) then acts on
+ * the descriptor's own file through /proc/self/fd. */
 static int mount_at(const char *root, const char *rel, const char *src, const char *type,
 		    unsigned long flags, const char *data)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/%s", root, rel);
+	__cleanup_close int fd = dome_open_in_root(root, rel, O_PATH | O_DIRECTORY, 0);
+	if (fd < 0)
+		return -1;
+	char path[32];
+	dome_fd_path(fd, path);
 	return mount(src, path, type, flags, data);
+}
+
+/* Bind `src` (a host path of dome's) over the file `rel` in the root,
+ * created (empty, `mode`) when missing and `create`. 1 when there is no
+ * such file (or no directory for it) and it was not made. */
+static int bind_file_at(const char *root, const char *rel, const char *src, bool create, mode_t mode)
+{
+	/* O_NONBLOCK: an image's FIFO in the way fails the start, never hangs it. */
+	__cleanup_close int fd = dome_open_in_root(root, rel,
+						   create ? O_CREAT | O_WRONLY | O_NONBLOCK : O_PATH, mode);
+	if (fd < 0)
+		return errno == ENOENT ? 1 : -1;
+	char path[32];
+	dome_fd_path(fd, path);
+	return mount(src, path, NULL, MS_BIND, NULL);
 }
 
 static int make_dev(const char *root)
@@ -360,21 +382,21 @@ static int make_dev(const char *root)
 		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
 		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 	};
-	char path[PATH_MAX];
 	if (mount_at(root, "dev", "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536") < 0)
 		return -1;
+	/* The tmpfs just mounted, wherever the image's dev leads inside. */
+	__cleanup_close int dev = dome_open_in_root(root, "dev", O_PATH | O_DIRECTORY, 0);
+	if (dev < 0)
+		return -1;
 	for (size_t i = 0; i < DOME_ARRAY_SIZE(nodes); i++) {
-		snprintf(path, sizeof path, "%s/dev/%s", root, nodes[i].name);
-		if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0)
+		if (mknodat(dev, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0)
 			return -1;
-		chmod(path, 0666); /* umask must not narrow them */
+		fchmodat(dev, nodes[i].name, 0666, 0); /* umask must not narrow them */
 	}
-	static const char *const dirs[] = { "dev/pts", "dev/shm" };
-	for (size_t i = 0; i < DOME_ARRAY_SIZE(dirs); i++) {
-		snprintf(path, sizeof path, "%s/%s", root, dirs[i]);
-		if (mkdir(path, 0755) < 0)
+	static const char *const dirs[] = { "pts", "shm" };
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(dirs); i++)
+		if (mkdirat(dev, dirs[i], 0755) < 0)
 			return -1;
-	}
 	if (mount_at(root, "dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
 		     "newinstance,ptmxmode=0666,mode=0620") < 0)
 		return -1;
@@ -385,11 +407,9 @@ static int make_dev(const char *root)
 		{ "pts/ptmx", "ptmx" }, { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
 		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
 	};
-	for (size_t i = 0; i < DOME_ARRAY_SIZE(links); i++) {
-		snprintf(path, sizeof path, "%s/dev/%s", root, links[i].link);
-		if (symlink(links[i].target, path) < 0)
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(links); i++)
+		if (symlinkat(links[i].target, dev, links[i].link) < 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -398,21 +418,15 @@ static int bind_names(const char *root, const char *names_dir)
 {
 	static const char *const files[] = { "hosts", "resolv.conf", "hostname" };
 	for (size_t i = 0; i < DOME_ARRAY_SIZE(files); i++) {
-		char src[PATH_MAX], dst[PATH_MAX];
+		char src[PATH_MAX], rel[32];
 		if (dome_pathf(src, sizeof src, "%s/%s", names_dir, files[i]) < 0 ||
-		    dome_pathf(dst, sizeof dst, "%s/etc/%s", root, files[i]) < 0)
+		    dome_pathf(rel, sizeof rel, "etc/%s", files[i]) < 0)
 			return -1;
 		if (access(src, F_OK) < 0)
 			continue;
-		/* An image without the file gets one (in its upper layer). */
-		int fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-		if (fd < 0) {
-			if (errno == ENOENT)
-				continue; /* no /etc at all: nothing to bind over */
-			return -1;
-		}
-		close(fd);
-		if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+		/* An image without the file gets one (in its upper layer); an
+		 * image with no /etc at all has nothing to bind over. */
+		if (bind_file_at(root, rel, src, true, 0644) < 0)
 			return -1;
 	}
 	return 0;
@@ -420,13 +434,7 @@ static int bind_names(const char *root, const char *names_dir)
 
 static int bind_console(const char *root, const char *console)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/dev/console", root);
-	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	return mount(console, path, NULL, MS_BIND, NULL);
+	return bind_file_at(root, "dev/console", console, true, 0600) == 0 ? 0 : -1;
 }
 
 /* /run and /run/lock as tmpfs, as a full init expects them (and mounts them
@@ -491,23 +499,33 @@ static int protect_proc(const char *root)
 						 "proc/fs", "proc/irq" };
 	static const char *const masked[] = { "proc/kcore", "proc/keys", "proc/timer_list",
 					       "proc/sched_debug", "proc/latency_stats" };
-	char path[PATH_MAX], devnull[PATH_MAX];
-	snprintf(devnull, sizeof devnull, "%s/dev/null", root);
+	char path[32];
 	for (size_t i = 0; i < DOME_ARRAY_SIZE(readonly); i++) {
-		snprintf(path, sizeof path, "%s/%s", root, readonly[i]);
-		if (access(path, F_OK) < 0)
-			continue;
-		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-		    mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0)
+		__cleanup_close int fd = dome_open_in_root(root, readonly[i], O_PATH, 0);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			return -1;
+		}
+		dome_fd_path(fd, path);
+		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return -1;
+		/* The remount is of the bind just made: look the path up again. */
+		__cleanup_close int bound = dome_open_in_root(root, readonly[i], O_PATH, 0);
+		if (bound < 0)
+			return -1;
+		dome_fd_path(bound, path);
+		if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0)
 			return -1;
 	}
-	for (size_t i = 0; i < DOME_ARRAY_SIZE(masked); i++) {
-		snprintf(path, sizeof path, "%s/%s", root, masked[i]);
-		if (access(path, F_OK) < 0)
-			continue;
-		if (mount(devnull, path, NULL, MS_BIND, NULL) < 0)
+	__cleanup_close int devnull = dome_open_in_root(root, "dev/null", O_PATH, 0);
+	if (devnull < 0)
+		return -1;
+	char null_path[32];
+	dome_fd_path(devnull, null_path);
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(masked); i++)
+		if (bind_file_at(root, masked[i], null_path, false, 0) < 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -589,7 +607,12 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 		child_fail(a, "making mounts private", errno);
 	char opts[PATH_MAX * 3 + 64];
 	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", a->lower, a->upper, a->work);
-	if (mount("overlay", a->rootfs, "overlay", 0, opts) < 0)
+	/* nodev: a device node in the layers (an image made before dome left
+	 * them out, tarball.h) opens nothing, in the container nor through
+	 * /proc/PID/root from the host, whose users the devices controller does
+	 * not hold; the container's /dev is its own tmpfs. (setuid needs no
+	 * flag: the kernel treats another namespace's mount as nosuid.) */
+	if (mount("overlay", a->rootfs, "overlay", MS_NODEV, opts) < 0)
 		child_fail(a, "mounting the overlay root", errno);
 	if (mount_at(a->rootfs, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		child_fail(a, "mounting /proc", errno);
@@ -938,12 +961,14 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 	if (check_overlay_path("image", img.path, err) < 0 ||
 	    check_overlay_path("container", upper, err) < 0 || resolve_monitor(exe, sizeof exe, err) < 0)
 		return -1;
-	char init_path[PATH_MAX];
-	if (dome_pathf(init_path, sizeof init_path, "%s%s", img.path, img.init_cmd) < 0)
-		return dome_fail(err, ENAMETOOLONG, "image init path");
-	if (access(init_path, X_OK) < 0)
-		return dome_fail(err, errno, "the image '%s' has no runnable init %s", img.name,
-				 img.init_cmd);
+	/* Looked up inside the image (its /sbin/init may be a link to
+	 * /lib/systemd/systemd: the image's, not the host's). */
+	__cleanup_close int init_fd = dome_open_in_root(img.path, img.init_cmd, O_PATH, 0);
+	struct stat init_st;
+	if (init_fd < 0 || fstat(init_fd, &init_st) < 0 || !S_ISREG(init_st.st_mode) ||
+	    !(init_st.st_mode & 0111))
+		return dome_fail(err, init_fd < 0 ? errno : EACCES,
+				 "the image '%s' has no runnable init %s", img.name, img.init_cmd);
 
 	struct start_state s = { 0 };
 	/* Declared before the first goto: a jump must never skip a cleanup

@@ -48,6 +48,7 @@
 	X(archive_entry_linkresolver_set_strategy) \
 	X(archive_entry_new) \
 	X(archive_entry_pathname) \
+	X(archive_entry_rdev) \
 	X(archive_entry_set_filetype) \
 	X(archive_entry_set_mtime) \
 	X(archive_entry_set_pathname) \
@@ -216,32 +217,6 @@ static int check_no_symlink_on_path(const char *rel, bool last, const char *memb
 	}
 }
 
-/* A relative symlink target, taken from the link's directory, must stay
- * inside the root. */
-static int check_symlink_target(const char *name, const char *target, struct dome_error *err)
-{
-	if (target[0] == '/')
-		return 0; /* resolves inside the container's root */
-	int depth = 0;
-	for (const char *p = name; (p = strchr(p, '/')); p++)
-		depth++;
-	for (const char *p = target; *p;) {
-		const char *slash = strchr(p, '/');
-		size_t len = slash ? (size_t)(slash - p) : strlen(p);
-		if (len == 2 && p[0] == '.' && p[1] == '.') {
-			if (--depth < 0)
-				return dome_fail(err, 0, "symlink '%.200s' points outside the root (to '%.200s')",
-						 name, target);
-		} else if (len > 0 && !(len == 1 && p[0] == '.')) {
-			depth++;
-		}
-		p += len;
-		while (*p == '/')
-			p++;
-	}
-	return 0;
-}
-
 /* Overlay's own xattrs never leave or enter a tree, except the opaque
  * marker of a raw upper layer (a backup): origin, impure, uuid and the like
  * describe the filesystem they were made on and would mislead another. */
@@ -278,7 +253,8 @@ static void drop_overlay_xattrs(struct archive_entry *e, bool keep_opaque)
 	}
 }
 
-/* 1: extract it, 0: skip it (the root directory), -1: refuse the archive. */
+/* 1: extract it, 0: skip it (the root directory, a device node), -1: refuse
+ * the archive. */
 static int check_member(struct archive_entry *e, const struct dome_extract_opts *opts,
 			struct dome_error *err)
 {
@@ -319,16 +295,20 @@ static int check_member(struct archive_entry *e, const struct dome_extract_opts 
 	switch (ar.archive_entry_filetype(e)) {
 	case AE_IFREG:
 	case AE_IFDIR:
-	case AE_IFCHR:
-	case AE_IFBLK:
 	case AE_IFIFO:
 		break;
+	case AE_IFCHR:
+	case AE_IFBLK:
+		if (ar.archive_entry_filetype(e) == AE_IFCHR && ar.archive_entry_rdev(e) == makedev(0, 0))
+			break; /* an overlay whiteout */
+		if (opts && opts->dropped_devices)
+			(*opts->dropped_devices)++;
+		return 0;
 	case AE_IFLNK: {
+		/* Kept as it is: links are data (tarball.h). */
 		const char *target = ar.archive_entry_symlink(e);
 		if (!target || !target[0])
 			return dome_fail(err, 0, "symlink '%.200s' has no target", clean);
-		if (check_symlink_target(clean, target, err) < 0)
-			return -1;
 		break;
 	}
 	default:
@@ -579,17 +559,23 @@ static int write_file_data(struct dome_archive_writer *w, int fd, const char *sr
 	return 0;
 }
 
-/* One file from disk, with its metadata (numeric owners, xattrs, ACLs). */
-static int add_file(struct dome_archive_writer *w, const char *src, const char *name,
-		    const struct stat *st, bool keep_overlay, struct dome_error *err)
+/* One file from disk, with its metadata (numeric owners, xattrs, ACLs).
+ * `src` is `top`/`rel`; its data is read through a descriptor opened
+ * inside `top` (dome_open_in_root), never through a link. */
+static int add_file(struct dome_archive_writer *w, const char *top, const char *rel,
+		    const char *src, const char *name, const struct stat *st, bool keep_overlay,
+		    struct dome_error *err)
 {
 	__cleanup_close int fd = -1;
 	if (S_ISREG(st->st_mode)) {
-		fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+		fd = dome_open_in_root(top, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOATIME, 0);
 		if (fd < 0 && errno == EPERM)
-			fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			fd = dome_open_in_root(top, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
 		if (fd < 0)
 			return dome_fail(err, errno, "cannot open %s", src);
+		struct stat now;
+		if (fstat(fd, &now) < 0 || !S_ISREG(now.st_mode) || now.st_ino != st->st_ino)
+			return dome_fail(err, EAGAIN, "%s changed while it was read", src);
 	}
 	struct archive_entry *e = ar.archive_entry_new();
 	if (!e)
@@ -718,7 +704,7 @@ static int walk_entry(struct walk *wk, const char *rel, bool use_lower, bool use
 	if (in_upper) {
 		if (!wk->raw && is_whiteout(&ust))
 			return 0; /* deleted in the container */
-		if (add_file(wk->w, up, name, &ust, wk->raw, err) < 0)
+		if (add_file(wk->w, wk->upper, rel, up, name, &ust, wk->raw, err) < 0)
 			return -1;
 		if (!S_ISDIR(ust.st_mode) || is_bare(wk, rel))
 			return 0;
@@ -727,7 +713,7 @@ static int walk_entry(struct walk *wk, const char *rel, bool use_lower, bool use
 	}
 	if (!in_lower)
 		return 0; /* vanished while we read: the container is running */
-	if (add_file(wk->w, low, name, &lst, false, err) < 0)
+	if (add_file(wk->w, wk->lower, rel, low, name, &lst, false, err) < 0)
 		return -1;
 	return S_ISDIR(lst.st_mode) && !is_bare(wk, rel) ? walk_dir(wk, rel, true, false, err) : 0;
 }
@@ -778,7 +764,7 @@ int dome_archive_add_tree_bare(struct dome_archive_writer *w, const char *prefix
 	char rootname[PATH_MAX];
 	if (dome_pathf(rootname, sizeof rootname, "%s.", wk.prefix) < 0)
 		return dome_fail(err, ENAMETOOLONG, "archiving %s", top);
-	if (add_file(w, top, rootname, &st, raw_upper, err) < 0)
+	if (add_file(w, top, "", top, rootname, &st, raw_upper, err) < 0)
 		return -1;
 	return walk_dir(&wk, "", lower != NULL, upper != NULL, err);
 }

@@ -5,11 +5,16 @@
  * Extraction refuses the whole archive (the caller removes what was written)
  * at the first member that could write outside the target directory:
  * absolute paths, `..` components, hard links whose target is outside or
- * reached through a symlink, relative symlinks that climb above the root,
- * members written through a symlink, and sockets. Device nodes, setuid bits,
- * owners (numeric) and modes are kept: they are files inside the tree.
- * Absolute symlink targets are kept: they resolve inside the container's
- * root when it runs, and dome never follows links when it reads a tree. */
+ * reached through a symlink, members written through (or replacing) a
+ * symlink, and sockets. Symlinks are data and are kept as they are, whatever
+ * their target (`../../../../etc/shadow` included): nothing is ever written
+ * or read through one, and they resolve inside the container's root when it
+ * runs (dome_open_in_root). Device nodes are left out (counted): a container
+ * gets its own /dev, and a node in the state root would open a host device;
+ * the one kept is overlay's whiteout (character device 0/0). Setuid bits,
+ * owners (numeric) and modes are kept: they are files of the container's,
+ * reachable on the host by root only (the state root's containers/ and
+ * images/ are 0700). */
 #ifndef DOME_TARBALL_H
 #define DOME_TARBALL_H
 
@@ -29,6 +34,8 @@ struct dome_extract_opts {
 	/* Keep trusted.overlay.opaque (a backed-up upper layer needs its
 	 * opaque markers); other overlay xattrs are always dropped. */
 	bool keep_overlay_xattrs;
+	/* When set, the count of device nodes left out is added here. */
+	size_t *dropped_devices;
 };
 
 /* Extract `file` (tar, optionally gzip/xz/zstd/bzip2 compressed) into the

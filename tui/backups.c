@@ -262,13 +262,34 @@ static void restore_selected(struct tui *t)
 		tui_status(t, false, "restore cancelled; nothing changed");
 		return;
 	}
+	/* Less isolation than a new container is asked about, never taken
+	 * silently (core refuses it without the consent). */
+	struct dome_error err = { 0 };
+	char why[256], question[512];
+	int lowered = dome_backup_less_isolated(b.file, why, sizeof why, &err);
+	if (lowered < 0) {
+		refuse(t, err.msg);
+		return;
+	}
+	if (lowered) {
+		/* The dialog has one line: the setting; the status line says
+		 * what it means. */
+		tui_status(t, true, "the backup runs its container with less isolation than a new "
+			   "one: %s", why);
+		snprintf(question, sizeof question, "Less isolated than a new one: %.*s. Restore?",
+			 (int)strcspn(why, " "), why);
+		if (!tui_dialog_confirm(t, title, question)) {
+			tui_status(t, false, "restore cancelled; nothing changed");
+			return;
+		}
+	}
 	snprintf(what, sizeof what, "restoring %s as %s", b.container, name);
 	if (!tui_ask_reason(t, what))
 		return;
 	tui_progress(t, "restoring %s from %s...", name, b.file);
-	struct dome_error err = { 0 };
 	char restored[64];
-	if (dome_backup_restore(t->ctx, b.file, name, restored, sizeof restored, &err) < 0) {
+	if (dome_backup_restore(t->ctx, b.file, name, lowered == 1, restored, sizeof restored,
+				&err) < 0) {
 		refuse(t, err.msg);
 		return;
 	}

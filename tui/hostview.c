@@ -39,7 +39,7 @@ static void run_check(struct tui *t)
 	struct dome_error err = { 0 };
 	if (check_loaded)
 		dome_check_free(&check_report);
-	check_loaded = dome_check_run(&check_report, &err) == 0;
+	check_loaded = dome_check_run(&check_report, t->ctx->cfg.root, &err) == 0;
 	if (!check_loaded)
 		tui_status(t, true, "%s", err.msg);
 }

@@ -249,7 +249,8 @@ void tui_commit_row(struct tui *t, const struct tui_row *r)
 		return;
 	tui_progress(t, "committing %s to image %s...", name, image);
 	struct dome_error err = { 0 };
-	if (dome_image_commit(t->ctx, name, image, &err) < 0) {
+	struct dome_import_notes notes = { 0 };
+	if (dome_image_commit(t->ctx, name, image, &notes, &err) < 0) {
 		tui_status(t, true, "%s", err.msg);
 		return;
 	}
@@ -257,6 +258,7 @@ void tui_commit_row(struct tui *t, const struct tui_row *r)
 	char size[32] = "?";
 	if (dome_image_find(t->ctx->store, image, &img, &err) > 0)
 		tui_fmt_size(img.size_bytes, size, sizeof size);
-	tui_status(t, false, "image %s made from %s (%s); i shows the images", image, name, size);
+	tui_status(t, false, "image %s made from %s (%s%s); i shows the images", image, name, size,
+		   notes.dropped_devices ? ", device nodes left out" : "");
 	tui_refresh_data(t);
 }

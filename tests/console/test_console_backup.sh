@@ -7,8 +7,9 @@
 # refused; commit a container to an image with m (names checked as typed) and
 # see it in the images view (i) with its size, users, arch, init and digest;
 # remove an unused image there (d, typing its name) and see core's refusal
-# for a used one in place; export one (x); read-only refuses a backup with
-# the reason. Own state root, cgroup prefix, tmux socket and names (with the
+# for a used one in place; export one (x); a backup on the host's network
+# is restored only after the console asked (n cancels, y restores); read-only
+# refuses a backup with the reason. Own state root, cgroup prefix, tmux socket and names (with the
 # pid); containers use --net none. Everything is removed on exit, also on
 # failure.
 . "${DOME_SRCDIR:-.}/tests/lib.sh"
@@ -24,6 +25,7 @@ C="bk$$"        # backed up, destroyed and restored
 R="rs$$"        # a second restore of $C's backup, under a new name
 G="gn$$"        # made on $IMG, backed up, destroyed; then $IMG goes
 IMG="im$$"      # committed from $C in the console
+H="hn$$"        # on the host's network: its restore asks first
 BKDIR="$DOME_ROOT/backups"
 d() { "$DOME" "$@"; }
 
@@ -170,6 +172,27 @@ T send-keys -t main g r
 check "r on it is refused, naming the missing image" wait_for main "needs the image '$IMG', which is not here"
 check "no dialog was opened" wait_gone main "Name of the restored container"
 check "no $G came back" bash -c "! '$DOME' info '$G' >/dev/null 2>&1"
+
+# ---- less isolation than a new container is asked about ----
+expect_status 0 "a container on the host's network (CLI)" -- d create "$H" --net host
+expect_status 0 "back it up (CLI)" -- d backup "$H"
+expect_status 0 "destroy it (CLI)" -- d destroy "$H"
+T send-keys -t main F5
+check "the backups view lists $H's backup" wait_for main " $H  *busybox "
+T send-keys -t main g r Enter
+check "restoring it asks about the lower isolation" wait_for main "Less isolated than a new one: net_mode=host"
+T send-keys -t main n
+check "n cancels" wait_for main "restore cancelled; nothing changed"
+check "no $H came back" bash -c "! '$DOME' info '$H' >/dev/null 2>&1"
+T send-keys -t main g r Enter
+check "asked again" wait_for main "Less isolated than a new one: net_mode=host"
+T send-keys -t main y
+check "y restores it" wait_for main "restored $H from" 30
+check "on the host's network, as it was" test "$(field "$H" net_mode)" = host
+check "the consent is audited" \
+	test "$(d history --action restore --json | jq -r '.[0].params.allow_less_isolation')" = true
+T send-keys -t main B
+check "back in the backups view" wait_for main "Directory $BKDIR"
 T send-keys -t main Escape
 check "quit" quit main
 T kill-session -t main
