@@ -127,6 +127,39 @@ static int make_database(const char *path, struct dome_error *err)
 	return 0;
 }
 
+/* What a state root holds beside its database that only a database could
+ * account for: containers and images (their rows), backups, the history's
+ * heads, a WAL (committed changes not yet in the file). */
+static const char *const root_state[] = {
+	"containers", "images", "backups", "history.head", "events.head", "dome.db-wal",
+};
+
+/* The first of those present in the root, or NULL for a new (or empty) root. */
+static const char *root_has_state(const struct dome_ctx *ctx)
+{
+	__cleanup_close int dfd = open(ctx->cfg.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return NULL;
+	struct stat sb;
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(root_state); i++)
+		if (fstatat(dfd, root_state[i], &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			return root_state[i];
+	return NULL;
+}
+
+/* A root with state and no usable database is refused, whatever the
+ * command: a new, empty inventory over it would make every container a
+ * stray to `dome doctor`, and every record of the history lost. Why, and
+ * what to do instead, for the error. */
+static void lost_database(const struct dome_ctx *ctx, const char *found, char *out, size_t len)
+{
+	snprintf(out, len, "%s holds dome's state (%s%s) that only this database accounts for, "
+		 "so dome will not start a new, empty one over it: restore it from a backup, "
+		 "salvage it with sqlite3 .dump, or, to start afresh, move the state root "
+		 "aside (RECOVERY in dome(1))",
+		 ctx->cfg.root, found, strcmp(found, "dome.db-wal") == 0 ? "" : "/...");
+}
+
 struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *err)
 {
 	__cleanup_free struct dome_ctx *ctx = calloc(1, sizeof *ctx);
@@ -155,9 +188,19 @@ struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *er
 	 * (which persist between runs, store.c) the database's owner and mode
 	 * when it makes them. Settled once, so other runs skip the group
 	 * lookup (NSS can be slow). */
-	if (!ctx->readonly && access(dbpath, F_OK) != 0 && make_database(dbpath, err) < 0)
-		return NULL;
-	ctx->store = dome_store_open(dbpath, ctx->readonly, err);
+	const char *state = root_has_state(ctx);
+	char no_init[PATH_MAX + 512];
+	if (state)
+		lost_database(ctx, state, no_init, sizeof no_init);
+	if (access(dbpath, F_OK) != 0) {
+		if (state) {
+			dome_fail(err, 0, "the inventory %s is missing; %s", dbpath, no_init);
+			return NULL;
+		}
+		if (!ctx->readonly && make_database(dbpath, err) < 0)
+			return NULL;
+	}
+	ctx->store = dome_store_open(dbpath, ctx->readonly, state ? no_init : NULL, err);
 	if (!ctx->store)
 		return NULL;
 	if (dome_settings_load(ctx, err) < 0 ||

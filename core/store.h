@@ -26,8 +26,11 @@ struct dome_store;
 
 /* Open (and when writable, create and migrate) the database. Read-only opens
  * with SQLITE_OPEN_READONLY: the store itself then cannot write. A file that
- * is not a dome database is an error naming it; it is never re-created. */
-struct dome_store *dome_store_open(const char *path, bool readonly, struct dome_error *err);
+ * is not a dome database is an error naming it; it is never re-created. A
+ * file with no schema at all (zero bytes, or no tables) is given one unless
+ * no_init says why not: then it is an error, "is empty", with that reason. */
+struct dome_store *dome_store_open(const char *path, bool readonly, const char *no_init,
+				   struct dome_error *err);
 void dome_store_close(struct dome_store *st);
 static inline void dome_store_closep(struct dome_store **st)
 {

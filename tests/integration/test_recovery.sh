@@ -161,6 +161,42 @@ expect_status 1 "a change on a corrupt database fails" -- d --root "$TEST_ROOT/b
 [ "$(sha256sum < "$TEST_ROOT/bad/dome.db")" = "$sum" ] && ok "the corrupt file is left as it was" || not_ok "the corrupt file is left as it was"
 rm -rf "$TEST_ROOT/bad"
 
+# --- the database lost in a root that has containers: zero bytes, missing,
+# or replaced by an empty SQLite file. Every command is refused (naming the
+# file and the way back); nothing is re-created and no container's files go.
+L="$TEST_ROOT/lost"
+cp -a "$DOME_ROOT" "$L"
+rm -f "$L/dome.db-wal" "$L/dome.db-shm"
+: > "$L/dome.db"
+for how in "zero bytes" missing "an empty SQLite file"; do
+	case $how in
+	missing) rm -f "$L/dome.db" ;;
+	"an empty SQLite file") sqlite3 "$L/dome.db" "CREATE TABLE t (x); DROP TABLE t" ;;
+	esac
+	was=$(stat -c %s "$L/dome.db" 2>/dev/null || echo none)
+	expect_status 1 "dome ls refuses a root whose database is $how" -- d --root "$L" ls
+	expect_grep "$TEST_ROOT/err" "$L/dome.db" "the refusal names the file ($how)"
+	expect_grep "$TEST_ROOT/err" "RECOVERY in dome(1)" "the refusal points at the recovery steps ($how)"
+	expect_status 1 "dome doctor refuses it too ($how)" -- d --root "$L" doctor
+	[ -d "$L/containers/$C" ] && ok "the container's files are still there ($how)" || not_ok "the container's files are still there ($how)"
+	[ "$(stat -c %s "$L/dome.db" 2>/dev/null || echo none)" = "$was" ] && ok "the database was left as it was ($how)" || not_ok "the database was left as it was ($how)"
+	[ ! -e "$L/dome.db-wal" ] && ok "no WAL was started over it ($how)" || not_ok "no WAL was started over it ($how)"
+done
+# A row lost (the database restored from an older backup, say): doctor moves
+# the directory nobody accounts for aside, never deletes it.
+sqlite3 "$DOME_ROOT/dome.db" ".backup '$L/dome.db'"
+sqlite3 "$L/dome.db" "DELETE FROM containers WHERE name = '$C'"
+echo "keep me" > "$L/containers/$C/upper/precious"
+expect_status 0 "doctor on a root with a container directory but no row" -- d --root "$L" doctor
+expect_grep "$TEST_ROOT/out" "moved to lost+found/$C\." "doctor says where it moved it"
+[ ! -e "$L/containers/$C" ] && ok "the stray is no longer among the containers" || not_ok "the stray is no longer among the containers"
+moved=$(ls -d "$L/lost+found/$C".* 2>/dev/null | head -1)
+[ -n "$moved" ] && [ "$(cat "$moved/upper/precious" 2>/dev/null)" = "keep me" ] && ok "its files are kept in lost+found" || { not_ok "its files are kept in lost+found"; ls -la "$L" "$L/lost+found" 2>&1 | sed 's/^/#   /'; }
+[ "$(stat -c %a "$L/lost+found")" = 700 ] && ok "lost+found is root's only (0700)" || not_ok "lost+found is root's only ($(stat -c %a "$L/lost+found"))"
+d --root "$L" history --json --action doctor > "$TEST_ROOT/hist"
+jq -e '.[0].after.note | test("moved to lost\\+found")' "$TEST_ROOT/hist" >/dev/null && ok "the move is in the history" || { not_ok "the move is in the history"; cat "$TEST_ROOT/hist"; }
+rm -rf "$L"
+
 # --- the state root's filesystem full
 small="$TEST_ROOT/small"
 mkdir -p "$small" && mount -t tmpfs -o size=24m dome-test-full "$small" || not_ok "mount a small tmpfs"
