@@ -183,13 +183,16 @@ static void share_like_database(const char *path)
 		char side[4200];
 		if ((size_t)snprintf(side, sizeof side, "%s%s", path, suffixes[i]) >= sizeof side)
 			return;
-		__cleanup_close int fd = open(side, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))
+		/* By path, never through a descriptor of our own: closing one
+		 * would drop every fcntl lock this process holds on the file,
+		 * SQLite's on the index included, and another dome would then
+		 * take it for unused and truncate it under our mapping. */
+		if (lstat(side, &sb) < 0 || !S_ISREG(sb.st_mode))
 			continue;
 		if (sb.st_uid != db.st_uid || sb.st_gid != db.st_gid)
-			(void)!fchown(fd, db.st_uid, db.st_gid);
+			(void)!lchown(side, db.st_uid, db.st_gid);
 		if ((sb.st_mode & 07777) != (db.st_mode & 0666))
-			(void)!fchmod(fd, db.st_mode & 0666);
+			(void)!chmod(side, db.st_mode & 0666);
 	}
 }
 

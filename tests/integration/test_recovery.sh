@@ -210,6 +210,35 @@ grep -qi "full\|no space" "$TEST_ROOT/err" && ok "the error says the disk is ful
 # Reading may need room for the WAL index too: it works or says why.
 d --root "$S" ls >/dev/null 2>"$TEST_ROOT/err" || expect_grep "$TEST_ROOT/err" "full" "a read on the full disk, if it fails, says the disk is full"
 rm -f "$small/fill"
+# A container running when the disk fills up can be stopped: with the room
+# dome keeps for that (<root>/reserve), the stop is audited in full...
+f1_pid() { d --root "$S" info f1 --json | jq -r '.pid // empty'; }
+ends() { sqlite3 "$S/dome.db" "SELECT kind || ' ' || detail FROM events WHERE container = 'f1' AND kind IN ('stopped', 'exited', 'crashed') ORDER BY id"; }
+expect_status 0 "start a container on the small filesystem" -- d --root "$S" start f1
+[ -f "$S/reserve" ] && ok "dome keeps room in the state root" || not_ok "dome keeps room in the state root"
+pid=$(f1_pid)
+dd if=/dev/zero of="$small/fill" bs=64k >/dev/null 2>&1
+expect_status 0 "dome stop --kill works on the full disk" -- d --root "$S" stop f1 --kill
+alive "$pid" && not_ok "its init is gone" || ok "its init is gone"
+[ "$(sqlite3 "$S/dome.db" "SELECT result FROM changes WHERE action = 'stop' AND target = 'f1' ORDER BY id DESC LIMIT 1")" = ok ] &&
+	ok "the stop is in the history" || not_ok "the stop is in the history"
+[ "$(ends)" = 'stopped {"signal":9}' ] && ok "with its stopped event" || { not_ok "with its stopped event"; ends; }
+[ "$(d --root "$S" ls --json | jq -r '.[] | select(.name == "f1") | .state')" = stopped ] && ok "ls shows it stopped" || not_ok "ls shows it stopped"
+rm -f "$small/fill"
+# ...and with that room gone too, it still stops, and says what it could
+# not record; the next run with room records the end.
+expect_status 0 "start it again" -- d --root "$S" start f1
+pid=$(f1_pid)
+dd if=/dev/zero of="$small/fill" bs=64k >/dev/null 2>&1
+rm -f "$S/reserve"
+dd if=/dev/zero of="$small/fill2" bs=4k >/dev/null 2>&1
+expect_status 0 "dome stop --kill works with no room at all" -- d --root "$S" stop f1 --kill
+alive "$pid" && not_ok "its init is gone (no room)" || ok "its init is gone (no room)"
+expect_grep "$TEST_ROOT/err" "warning: not recorded: .*stop f1 (done) has no audit record" "the stop says it could not be audited"
+expect_grep "$TEST_ROOT/err" "the end of f1's run is not in the inventory yet" "and that the end is not recorded yet"
+rm -f "$small/fill" "$small/fill2"
+[ "$(d --root "$S" ls --json | jq -r '.[] | select(.name == "f1") | .state')" = stopped ] && ok "with room again, ls records it stopped" || not_ok "with room again, ls records it stopped"
+DOME_ROOT="$S" expect_no_leaks f1 "stopped on a full disk"
 [ "$(sqlite3 "$S/dome.db" 'PRAGMA integrity_check')" = ok ] && ok "the database is intact" || not_ok "the database is intact"
 d --root "$S" ls --json > "$TEST_ROOT/ls" 2>&1
 [ "$(jq -r '.[].name' "$TEST_ROOT/ls" | tr '\n' ' ')" = "f1 " ] && ok "the inventory holds f1 only: the failed create left nothing" || { not_ok "the inventory holds f1 only"; cat "$TEST_ROOT/ls"; }
