@@ -429,6 +429,31 @@ static int complete_record(struct dome_ctx *ctx, int64_t id, const char *result,
 	return 0;
 }
 
+/* The whole record of a change whose intent could not be written before it
+ * ran (a full disk, on_full_disk): intent, completion and seal in one
+ * write transaction, after the work. Its started_at is then. */
+static int record_afterwards(struct dome_ctx *ctx, struct dome_change *ch, const char *result,
+			     const char *error, const char *before, const char *after,
+			     struct dome_error *err)
+{
+	struct chain_pos pos;
+	if (dome_store_begin(ctx->store, err) < 0)
+		return -1;
+	if (insert_intent(ctx, ch, err) < 0 ||
+	    dome_chain_seal(ctx->store, &changes_chain, ch->id, pos.hash, err) < 0 ||
+	    chain_record(ctx->store, ch->id, result, error, before, after, &pos, err) < 0) {
+		dome_store_rollback(ctx->store);
+		ch->id = 0;
+		return -1;
+	}
+	if (dome_store_commit(ctx->store, err) < 0) {
+		ch->id = 0;
+		return -1;
+	}
+	dome_chain_write_head(ctx, &changes_chain, pos.seq, pos.hash);
+	return 0;
+}
+
 static char *dump_or_null(json_t *j)
 {
 	return j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
@@ -455,8 +480,17 @@ int dome_mutate(struct dome_ctx *ctx, struct dome_change *ch, dome_apply_fn appl
 				  "(require_reason = yes); give one with --reason TEXT");
 		goto out;
 	}
-	if (write_intent(ctx, ch, err) < 0)
-		goto out;
+	bool unrecorded = false;
+	if (write_intent(ctx, ch, err) < 0) {
+		if (!ch->on_full_disk || err->errnum != ENOSPC)
+			goto out;
+		/* The room kept for this, then without a record if even that
+		 * is gone (taken by what fills the disk). */
+		if (!dome_release_reserve(ctx) || write_intent(ctx, ch, err) < 0) {
+			unrecorded = true;
+			ch->id = 0;
+		}
+	}
 
 	struct dome_error op_err;
 	dome_error_clear(&op_err);
@@ -465,8 +499,13 @@ int dome_mutate(struct dome_ctx *ctx, struct dome_change *ch, dome_apply_fn appl
 	before = dump_or_null(ch->before);
 	after = dump_or_null(ch->after);
 	struct dome_error rec_err;
-	if (complete_record(ctx, ch->id, rc == 0 ? "ok" : "failed",
-			    rc == 0 ? NULL : op_err.msg, before, after, &rec_err) < 0) {
+	if (unrecorded) {
+		if (record_afterwards(ctx, ch, rc == 0 ? "ok" : "failed",
+				      rc == 0 ? NULL : op_err.msg, before, after, &rec_err) < 0)
+			dome_note_unrecorded(ctx, "%s %s (%s) has no audit record: %s", ch->action,
+					     ch->target, rc == 0 ? "done" : "failed", rec_err.msg);
+	} else if (complete_record(ctx, ch->id, rc == 0 ? "ok" : "failed",
+				   rc == 0 ? NULL : op_err.msg, before, after, &rec_err) < 0) {
 		/* The operation happened (or failed) but its record could not be
 		 * completed: say both, and the next start marks it interrupted. */
 		if (rc == 0) {

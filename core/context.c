@@ -61,6 +61,19 @@ void dome_actor_detect(struct dome_actor *a)
 		a->pid_start = 0;
 }
 
+void dome_note_unrecorded(struct dome_ctx *ctx, const char *fmt, ...)
+{
+	size_t used = strlen(ctx->unrecorded);
+	if (used && used + 2 < sizeof ctx->unrecorded) {
+		memcpy(ctx->unrecorded + used, "; ", 3);
+		used += 2;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->unrecorded + used, sizeof ctx->unrecorded - used, fmt, ap);
+	va_end(ap);
+}
+
 int dome_path(const struct dome_ctx *ctx, char *out, size_t len, const char *fmt, ...)
 {
 	char rel[1024];
@@ -111,6 +124,33 @@ static int make_root(const struct dome_ctx *ctx, struct dome_error *err)
 		}
 	}
 	return 0;
+}
+
+/* Room kept in the state root for what must be recorded on a full disk: a
+ * stop (the container filling the disk must be stoppable, and its stop
+ * audited). dome_release_reserve gives it back to the filesystem then; a
+ * later writable run that finds room makes it again. */
+#define RESERVE_FILE "reserve"
+#define RESERVE_BYTES (1 << 20)
+
+static void keep_reserve(const struct dome_ctx *ctx)
+{
+	char path[PATH_MAX];
+	if (dome_path(ctx, path, sizeof path, RESERVE_FILE) < 0 || access(path, F_OK) == 0)
+		return;
+	__cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+				      0600);
+	if (fd < 0)
+		return;
+	/* All of it or none: a part would give back too little. */
+	if (fallocate(fd, 0, 0, RESERVE_BYTES) < 0)
+		unlink(path);
+}
+
+bool dome_release_reserve(const struct dome_ctx *ctx)
+{
+	char path[PATH_MAX];
+	return dome_path(ctx, path, sizeof path, RESERVE_FILE) == 0 && unlink(path) == 0;
 }
 
 static int make_database(const char *path, struct dome_error *err)
@@ -203,15 +243,25 @@ struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *er
 	ctx->store = dome_store_open(dbpath, ctx->readonly, state ? no_init : NULL, err);
 	if (!ctx->store)
 		return NULL;
+	if (!ctx->readonly)
+		keep_reserve(ctx);
 	if (dome_settings_load(ctx, err) < 0 ||
 	    (o->root && dome_config_set_root(&ctx->cfg, o->root, err) < 0)) {
 		dome_store_close(ctx->store);
 		return NULL;
 	}
 	if (!ctx->readonly) {
-		if (dome_audit_close_interrupted(ctx, err) < 0) {
-			dome_store_close(ctx->store);
-			return NULL;
+		/* On a full disk they stay pending for a later run: failing here
+		 * would keep a stop from freeing the disk. */
+		struct dome_error e;
+		if (dome_audit_close_interrupted(ctx, &e) < 0) {
+			if (e.errnum != ENOSPC) {
+				*err = e;
+				dome_store_close(ctx->store);
+				return NULL;
+			}
+			dome_note_unrecorded(ctx, "interrupted changes are still shown as pending "
+					     "(%s)", e.msg);
 		}
 	}
 	return move_ptr(ctx);

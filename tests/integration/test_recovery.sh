@@ -200,7 +200,12 @@ rm -rf "$L"
 # --- the state root's filesystem full
 small="$TEST_ROOT/small"
 mkdir -p "$small" && mount -t tmpfs -o size=24m dome-test-full "$small" || not_ok "mount a small tmpfs"
-cleanup_small() { umount -l "$small" 2>/dev/null; cleanup_instance; }
+cleanup_small() {
+	rm -f "$small/fill" "$small/fill2"
+	for c in f1 f2; do d --root "$S" destroy --force "$c" >/dev/null 2>&1; done
+	pkill -KILL -f "__monitor $S " 2>/dev/null
+	umount -l "$small" 2>/dev/null; cleanup_instance
+}
 trap cleanup_small EXIT
 S="$small/state"
 expect_status 0 "a container on the small filesystem" -- d --root "$S" create f1 --net none
