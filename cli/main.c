@@ -229,6 +229,9 @@ int main(int argc, char **argv)
 			return cli_usage(&cli, "unknown verb '%s'", name);
 		status = cli.verb->run(&cli, argc - optind, argv + optind);
 	}
+	/* Done, but not all of it recorded: said after the verb's own output. */
+	if (cli.ctx && cli.ctx->unrecorded[0])
+		fprintf(stderr, "dome: warning: not recorded: %s\n", cli.ctx->unrecorded);
 	dome_close(cli.ctx);
 	return status;
 }

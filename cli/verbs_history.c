@@ -308,7 +308,24 @@ static int history_verify(struct cli *cli, int argc, char **argv)
 	if (!ctx)
 		return cli_fail(&err);
 	int64_t checked = 0, bad = 0, head_seq, ev_checked, ev_old, ev_bad;
-	char why[512] = "", head[65], ev_why[256] = "";
+	char why[512] = "", head[65], ev_why[256] = "", damage[512];
+	/* The file first: hashes read from damaged pages prove nothing, and
+	 * damage elsewhere (the inventory, an index) is not in the chains. */
+	if (dome_store_check(ctx->store, damage, sizeof damage, &err) < 0)
+		return cli_fail(&err);
+	if (damage[0]) {
+		const char *db = dome_store_path(ctx->store);
+		if (a.json) {
+			int rc = cli_print_json(json_pack("{s:b, s:{s:s, s:b, s:s}}", "intact", 0,
+							  "database", "path", db, "intact", 0,
+							  "why", damage));
+			return rc != EXIT_OK ? rc : EXIT_FAILED;
+		}
+		fprintf(stderr, "dome: the inventory %s is damaged (SQLite's check: %s): nothing in "
+			"it can be trusted, the history included; restore it from a backup (dome(1), "
+			"RECOVERY)\n", db, damage);
+		return EXIT_FAILED;
+	}
 	if (dome_audit_verify(ctx, &checked, &bad, why, sizeof why, &err) < 0 ||
 	    (!bad && a.head && check_kept_head(ctx, a.head, &bad, why, sizeof why, &err) < 0) ||
 	    dome_audit_head(ctx, &head_seq, head, &err) < 0 ||

@@ -81,17 +81,6 @@ static int insert_intent(struct dome_ctx *ctx, struct dome_change *ch, struct do
 	return 0;
 }
 
-static int write_intent(struct dome_ctx *ctx, struct dome_change *ch, struct dome_error *err)
-{
-	if (dome_store_begin(ctx->store, err) < 0)
-		return -1;
-	if (insert_intent(ctx, ch, err) < 0) {
-		dome_store_rollback(ctx->store);
-		return -1;
-	}
-	return dome_store_commit(ctx->store, err);
-}
-
 /* The chained content of a record: every column but hash, in a fixed order,
  * each as "<type><length>:<bytes>" so no two rows can encode alike. */
 #define HASHED_COLUMNS                                                                       \
@@ -225,6 +214,57 @@ static const struct dome_chain changes_chain = {
 	.sql_at = SQL_HASH_AT, .ncols = NHASHED, .noun = "record", .head_file = "history.head",
 };
 
+/* A pending record carries a hash of its own: that of its content as written
+ * (the chained columns, seq and the completion still NULL), so a record
+ * inserted or edited by hand while pending is told from dome's and is never
+ * completed into the chain (dome-history(7)). The seal replaces it when the
+ * record is chained. */
+static int write_intent(struct dome_ctx *ctx, struct dome_change *ch, struct dome_error *err)
+{
+	char hash[65];
+	if (dome_store_begin(ctx->store, err) < 0)
+		return -1;
+	if (insert_intent(ctx, ch, err) < 0 ||
+	    dome_chain_seal(ctx->store, &changes_chain, ch->id, hash, err) < 0) {
+		dome_store_rollback(ctx->store);
+		return -1;
+	}
+	return dome_store_commit(ctx->store, err);
+}
+
+static const char SQL_PENDING_ROW[] =
+	"SELECT hash, " HASHED_COLUMNS " FROM changes WHERE id = ?1 AND seq IS NULL AND "
+	"result = 'pending'";
+
+enum pending { PENDING_GONE, PENDING_FORGED, PENDING_HOLDS };
+
+/* Whether record ID is pending as dome wrote it (its stored hash is its
+ * content's), pending but not dome's, or no longer pending (another dome
+ * completed it meanwhile). -1 when it could not be read. */
+static int pending_state(struct dome_store *st, int64_t id, enum pending *state,
+			 struct dome_error *err)
+{
+	sqlite3_stmt *s = dome_store_stmt(st, SQL_PENDING_ROW, err);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	int rc = sqlite3_step(s);
+	*state = PENDING_GONE;
+	if (rc == SQLITE_ROW) {
+		const char *stored = (const char *)sqlite3_column_text(s, 0);
+		char h[65];
+		if (dome_hash_row(s, 1, NHASHED, h) < 0) {
+			sqlite3_reset(s);
+			return dome_fail(err, ENOMEM, "checking change record %" PRId64, id);
+		}
+		*state = stored && strcmp(stored, h) == 0 ? PENDING_HOLDS : PENDING_FORGED;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return dome_store_fail(st, err, "reading a pending change record");
+	return 0;
+}
+
 int dome_chain_next(struct dome_store *st, const struct dome_chain *c, int64_t *seq,
 		    char prev[65], struct dome_error *err)
 {
@@ -336,6 +376,17 @@ static int chain_record(struct dome_store *st, int64_t id, const char *result,
 {
 	int64_t seq;
 	char prev[65];
+	enum pending state;
+	pos->seq = 0;
+	if (pending_state(st, id, &state, err) < 0)
+		return -1;
+	if (state == PENDING_GONE)
+		return 0; /* completed by another dome meanwhile */
+	if (state == PENDING_FORGED)
+		return dome_fail(err, 0, "change record %" PRId64 " was edited, or inserted, while "
+				 "pending, by something other than dome (its content does not match "
+				 "its hash); it is left pending, out of the chain, for `dome history "
+				 "verify` to report", id);
 	if (dome_chain_next(st, &changes_chain, &seq, prev, err) < 0)
 		return -1;
 	sqlite3_stmt *s = dome_store_stmt(st, SQL_COMPLETE, err);
@@ -373,6 +424,32 @@ static int complete_record(struct dome_ctx *ctx, int64_t id, const char *result,
 	}
 	if (dome_store_commit(ctx->store, err) < 0)
 		return -1;
+	if (pos.seq)
+		dome_chain_write_head(ctx, &changes_chain, pos.seq, pos.hash);
+	return 0;
+}
+
+/* The whole record of a change whose intent could not be written before it
+ * ran (a full disk, on_full_disk): intent, completion and seal in one
+ * write transaction, after the work. Its started_at is then. */
+static int record_afterwards(struct dome_ctx *ctx, struct dome_change *ch, const char *result,
+			     const char *error, const char *before, const char *after,
+			     struct dome_error *err)
+{
+	struct chain_pos pos;
+	if (dome_store_begin(ctx->store, err) < 0)
+		return -1;
+	if (insert_intent(ctx, ch, err) < 0 ||
+	    dome_chain_seal(ctx->store, &changes_chain, ch->id, pos.hash, err) < 0 ||
+	    chain_record(ctx->store, ch->id, result, error, before, after, &pos, err) < 0) {
+		dome_store_rollback(ctx->store);
+		ch->id = 0;
+		return -1;
+	}
+	if (dome_store_commit(ctx->store, err) < 0) {
+		ch->id = 0;
+		return -1;
+	}
 	dome_chain_write_head(ctx, &changes_chain, pos.seq, pos.hash);
 	return 0;
 }
@@ -403,8 +480,17 @@ int dome_mutate(struct dome_ctx *ctx, struct dome_change *ch, dome_apply_fn appl
 				  "(require_reason = yes); give one with --reason TEXT");
 		goto out;
 	}
-	if (write_intent(ctx, ch, err) < 0)
-		goto out;
+	bool unrecorded = false;
+	if (write_intent(ctx, ch, err) < 0) {
+		if (!ch->on_full_disk || err->errnum != ENOSPC)
+			goto out;
+		/* The room kept for this, then without a record if even that
+		 * is gone (taken by what fills the disk). */
+		if (!dome_release_reserve(ctx) || write_intent(ctx, ch, err) < 0) {
+			unrecorded = true;
+			ch->id = 0;
+		}
+	}
 
 	struct dome_error op_err;
 	dome_error_clear(&op_err);
@@ -413,8 +499,13 @@ int dome_mutate(struct dome_ctx *ctx, struct dome_change *ch, dome_apply_fn appl
 	before = dump_or_null(ch->before);
 	after = dump_or_null(ch->after);
 	struct dome_error rec_err;
-	if (complete_record(ctx, ch->id, rc == 0 ? "ok" : "failed",
-			    rc == 0 ? NULL : op_err.msg, before, after, &rec_err) < 0) {
+	if (unrecorded) {
+		if (record_afterwards(ctx, ch, rc == 0 ? "ok" : "failed",
+				      rc == 0 ? NULL : op_err.msg, before, after, &rec_err) < 0)
+			dome_note_unrecorded(ctx, "%s %s (%s) has no audit record: %s", ch->action,
+					     ch->target, rc == 0 ? "done" : "failed", rec_err.msg);
+	} else if (complete_record(ctx, ch->id, rc == 0 ? "ok" : "failed",
+				   rc == 0 ? NULL : op_err.msg, before, after, &rec_err) < 0) {
 		/* The operation happened (or failed) but its record could not be
 		 * completed: say both, and the next start marks it interrupted. */
 		if (rc == 0) {
@@ -450,9 +541,11 @@ int dome_audit_record_in_tx(struct dome_ctx *ctx, struct dome_change *ch, const 
 	}
 	before = dump_or_null(ch->before);
 	after = dump_or_null(ch->after);
-	if (insert_intent(ctx, ch, err) < 0)
-		goto out;
-	struct chain_pos pos; /* the head file catches up at the next change */
+	struct chain_pos pos;
+	if (insert_intent(ctx, ch, err) < 0 ||
+	    dome_chain_seal(ctx->store, &changes_chain, ch->id, pos.hash, err) < 0)
+		goto out; /* the head file catches up at the next change */
+	/* the head file catches up at the next change */
 	rc = chain_record(ctx->store, ch->id, result, error, before, after, &pos, err);
 out:
 	change_release(ch);
@@ -472,8 +565,19 @@ int dome_audit_close_interrupted(struct dome_ctx *ctx, struct dome_error *err)
 	while (sqlite3_step(s) == SQLITE_ROW && ndead < DOME_ARRAY_SIZE(dead)) {
 		pid_t pid = (pid_t)sqlite3_column_int64(s, 1);
 		int64_t start = sqlite3_column_int64(s, 2);
-		if (!dome_proc_alive(pid, start))
-			dead[ndead++] = sqlite3_column_int64(s, 0);
+		int64_t id = sqlite3_column_int64(s, 0);
+		enum pending state;
+		if (dome_proc_alive(pid, start))
+			continue;
+		/* One not written by dome stays as it is, for verify to report:
+		 * chained, it would pass for dome's, and refusing here would stop
+		 * every dome. */
+		if (pending_state(ctx->store, id, &state, err) < 0) {
+			sqlite3_reset(s);
+			return -1;
+		}
+		if (state == PENDING_HOLDS)
+			dead[ndead++] = id;
 	}
 	sqlite3_reset(s);
 	for (size_t i = 0; i < ndead; i++) {
@@ -772,6 +876,43 @@ int dome_chain_check_head(struct dome_ctx *ctx, const struct dome_chain *h, int6
 	return 0;
 }
 
+/* Records outside the chain: only pending ones, each with the hash dome
+ * gave its intent. Anything else there was put or edited by hand. */
+static const char SQL_UNCHAINED[] =
+	"SELECT hash, " HASHED_COLUMNS " FROM changes WHERE seq IS NULL ORDER BY id";
+
+static int check_unchained(struct dome_store *st, int64_t *bad_id, char *why, size_t whylen,
+			   struct dome_error *err)
+{
+	sqlite3_stmt *s = dome_store_stmt(st, SQL_UNCHAINED, err);
+	if (!s)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *stored = (const char *)sqlite3_column_text(s, 0);
+		const char *result = (const char *)sqlite3_column_text(s, 19);
+		int64_t id = sqlite3_column_int64(s, 1);
+		char h[65];
+		if (dome_hash_row(s, 1, NHASHED, h) < 0) {
+			sqlite3_reset(s);
+			return dome_fail(err, ENOMEM, "verifying the history");
+		}
+		if (result && strcmp(result, "pending") == 0 && stored && strcmp(stored, h) == 0)
+			continue;
+		*bad_id = id;
+		snprintf(why, whylen, "record %" PRId64 " (%s, not in the chain) was not written by "
+			 "dome: %s", id, result ? result : "no result",
+			 result && strcmp(result, "pending") == 0
+				 ? "its content does not match its hash (inserted or edited by hand)"
+				 : "dome chains every record it completes");
+		break;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return dome_store_fail(st, err, "reading the pending records");
+	return 0;
+}
+
 static int verify_workers(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -830,8 +971,10 @@ int dome_audit_verify(struct dome_ctx *ctx, int64_t *checked, int64_t *bad_id, c
 		*bad_id = w.link_id;
 		*checked = w.link_pos + 1;
 		snprintf(why, whylen, "%s", w.why);
-	} else {
-		return dome_chain_check_head(ctx, &changes_chain, w.n, bad_id, why, whylen, err);
+	} else if (dome_chain_check_head(ctx, &changes_chain, w.n, bad_id, why, whylen, err) < 0) {
+		return -1;
+	} else if (*bad_id == 0) {
+		return check_unchained(ctx->store, bad_id, why, whylen, err);
 	}
 	return 0;
 }

@@ -11,6 +11,10 @@
  * 4. completes the record (ok / failed with the error), appends it to the hash
  *    chain, and commits.
  *
+ * A change marked on_full_disk whose intent cannot be written for want of
+ * space skips step 2: it runs, and is recorded whole afterwards when there
+ * is room by then, else noted in ctx->unrecorded.
+ *
  * Core functions that change anything are written as an `apply` callback and
  * exported only through a wrapper that calls dome_mutate. */
 #ifndef DOME_AUDIT_H
@@ -29,7 +33,11 @@ struct dome_change {
 	json_t *before;       /* set by apply: state before (owned) */
 	json_t *after;        /* set by apply: state after (owned) */
 	int64_t rollback_of;  /* id of the change this one reverts, or 0 */
-	int64_t id;           /* filled in by dome_mutate */
+	int64_t id;           /* filled in by dome_mutate; 0 when not recorded */
+	/* Runs even when the disk is too full to write its intent (stop: the
+	 * container filling the disk must be stoppable). It is then recorded
+	 * after the work if it can be, and ctx->unrecorded says if not. */
+	bool on_full_disk;
 };
 
 /* The params of a KEY=VALUE change, {"KEY": "VALUE", ...}; a malformed item

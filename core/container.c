@@ -254,7 +254,8 @@ int dome_container_stop(struct dome_ctx *ctx, const char *name, int timeout_s, b
 		return dome_invalid(err, "stop timeout must be at most 3600 seconds");
 	struct stop_arg a = { name, timeout_s, kill };
 	struct dome_change ch = { .action = "stop", .target = name,
-				  .params = json_pack("{s:i, s:b}", "timeout", timeout_s, "kill", kill) };
+				  .params = json_pack("{s:i, s:b}", "timeout", timeout_s, "kill", kill),
+				  .on_full_disk = true };
 	return dome_mutate(ctx, &ch, apply_stop, &a, err);
 }
 

@@ -62,6 +62,19 @@ void dome_actor_detect(struct dome_actor *a)
 		a->pid_start = 0;
 }
 
+void dome_note_unrecorded(struct dome_ctx *ctx, const char *fmt, ...)
+{
+	size_t used = strlen(ctx->unrecorded);
+	if (used && used + 2 < sizeof ctx->unrecorded) {
+		memcpy(ctx->unrecorded + used, "; ", 3);
+		used += 2;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->unrecorded + used, sizeof ctx->unrecorded - used, fmt, ap);
+	va_end(ap);
+}
+
 int dome_path(const struct dome_ctx *ctx, char *out, size_t len, const char *fmt, ...)
 {
 	char rel[1024];
@@ -114,6 +127,33 @@ static int make_root(const struct dome_ctx *ctx, struct dome_error *err)
 	return dome_rootperm_make(ctx->cfg.root, err);
 }
 
+/* Room kept in the state root for what must be recorded on a full disk: a
+ * stop (the container filling the disk must be stoppable, and its stop
+ * audited). dome_release_reserve gives it back to the filesystem then; a
+ * later writable run that finds room makes it again. */
+#define RESERVE_FILE "reserve"
+#define RESERVE_BYTES (1 << 20)
+
+static void keep_reserve(const struct dome_ctx *ctx)
+{
+	char path[PATH_MAX];
+	if (dome_path(ctx, path, sizeof path, RESERVE_FILE) < 0 || access(path, F_OK) == 0)
+		return;
+	__cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+				      0600);
+	if (fd < 0)
+		return;
+	/* All of it or none: a part would give back too little. */
+	if (fallocate(fd, 0, 0, RESERVE_BYTES) < 0)
+		unlink(path);
+}
+
+bool dome_release_reserve(const struct dome_ctx *ctx)
+{
+	char path[PATH_MAX];
+	return dome_path(ctx, path, sizeof path, RESERVE_FILE) == 0 && unlink(path) == 0;
+}
+
 static int make_database(const char *path, struct dome_error *err)
 {
 	__cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
@@ -126,6 +166,39 @@ static int make_database(const char *path, struct dome_error *err)
 	if (fchmod(fd, 0640) < 0)
 		return dome_fail(err, errno, "cannot set the mode of %s", path);
 	return 0;
+}
+
+/* What a state root holds beside its database that only a database could
+ * account for: containers and images (their rows), backups, the history's
+ * heads, a WAL (committed changes not yet in the file). */
+static const char *const root_state[] = {
+	"containers", "images", "backups", "history.head", "events.head", "dome.db-wal",
+};
+
+/* The first of those present in the root, or NULL for a new (or empty) root. */
+static const char *root_has_state(const struct dome_ctx *ctx)
+{
+	__cleanup_close int dfd = open(ctx->cfg.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return NULL;
+	struct stat sb;
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(root_state); i++)
+		if (fstatat(dfd, root_state[i], &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			return root_state[i];
+	return NULL;
+}
+
+/* A root with state and no usable database is refused, whatever the
+ * command: a new, empty inventory over it would make every container a
+ * stray to `dome doctor`, and every record of the history lost. Why, and
+ * what to do instead, for the error. */
+static void lost_database(const struct dome_ctx *ctx, const char *found, char *out, size_t len)
+{
+	snprintf(out, len, "%s holds dome's state (%s%s) that only this database accounts for, "
+		 "so dome will not start a new, empty one over it: restore it from a backup, "
+		 "salvage it with sqlite3 .dump, or, to start afresh, move the state root "
+		 "aside (RECOVERY in dome(1))",
+		 ctx->cfg.root, found, strcmp(found, "dome.db-wal") == 0 ? "" : "/...");
 }
 
 struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *err)
@@ -156,20 +229,40 @@ struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *er
 	 * (which persist between runs, store.c) the database's owner and mode
 	 * when it makes them. Settled once, so other runs skip the group
 	 * lookup (NSS can be slow). */
-	if (!ctx->readonly && access(dbpath, F_OK) != 0 && make_database(dbpath, err) < 0)
-		return NULL;
-	ctx->store = dome_store_open(dbpath, ctx->readonly, err);
+	const char *state = root_has_state(ctx);
+	char no_init[PATH_MAX + 512];
+	if (state)
+		lost_database(ctx, state, no_init, sizeof no_init);
+	if (access(dbpath, F_OK) != 0) {
+		if (state) {
+			dome_fail(err, 0, "the inventory %s is missing; %s", dbpath, no_init);
+			return NULL;
+		}
+		if (!ctx->readonly && make_database(dbpath, err) < 0)
+			return NULL;
+	}
+	ctx->store = dome_store_open(dbpath, ctx->readonly, state ? no_init : NULL, err);
 	if (!ctx->store)
 		return NULL;
+	if (!ctx->readonly)
+		keep_reserve(ctx);
 	if (dome_settings_load(ctx, err) < 0 ||
 	    (o->root && dome_config_set_root(&ctx->cfg, o->root, err) < 0)) {
 		dome_store_close(ctx->store);
 		return NULL;
 	}
 	if (!ctx->readonly) {
-		if (dome_audit_close_interrupted(ctx, err) < 0) {
-			dome_store_close(ctx->store);
-			return NULL;
+		/* On a full disk they stay pending for a later run: failing here
+		 * would keep a stop from freeing the disk. */
+		struct dome_error e;
+		if (dome_audit_close_interrupted(ctx, &e) < 0) {
+			if (e.errnum != ENOSPC) {
+				*err = e;
+				dome_store_close(ctx->store);
+				return NULL;
+			}
+			dome_note_unrecorded(ctx, "interrupted changes are still shown as pending "
+					     "(%s)", e.msg);
 		}
 	}
 	return move_ptr(ctx);

@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <time.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +30,7 @@
 struct scan {
 	struct dome_ctx *ctx;
 	bool dry_run;
+	char note[256];  /* what a repair did, when it says more than "repaired" */
 	struct dome_container *rows;
 	size_t nrows;
 	struct dome_doctor_item *items;
@@ -118,7 +121,8 @@ static int apply_repair(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 	struct repair_arg *a = arg;
 	if (a->fn(a->s, a->it, a->data, err) < 0)
 		return -1;
-	ch->after = json_pack("{s:s, s:s}", "repaired", a->it->kind, "what", a->it->what);
+	ch->after = json_pack("{s:s, s:s, s:s}", "repaired", a->it->kind, "what", a->it->what,
+			      "note", a->s->note);
 	return 0;
 }
 
@@ -143,14 +147,14 @@ static int found(struct scan *s, const char *kind, const char *name, const char 
 		return 0;
 	}
 	struct repair_arg a = { s, it, fn, data };
+	s->note[0] = '\0';
 	struct dome_change ch = { .action = "doctor", .target = name };
 	ch.params = json_pack("{s:s, s:s}", "repair", kind, "what", what);
 	int rc = dome_mutate(s->ctx, &ch, apply_repair, &a, &e);
 	dome_unlock_container(lock);
 	it = &s->items[s->nitems - 1]; /* fn never adds items, but stay safe */
 	it->outcome = rc < 0 ? DOME_DOCTOR_FAILED : DOME_DOCTOR_REPAIRED;
-	if (rc < 0)
-		strlcpy(it->note, e.msg, sizeof it->note);
+	strlcpy(it->note, rc < 0 ? e.msg : s->note, sizeof it->note);
 	return 0;
 }
 
@@ -404,6 +408,36 @@ static int scan_leases(struct scan *s, struct dome_error *err)
 
 /* ----------------------------------------------- container dirs and rows */
 
+/* A container directory no row accounts for may be all that is left of a
+ * container (its row lost with the database): it is moved, never deleted,
+ * to <root>/lost+found/NAME.TIME (0700, the same filesystem: a rename),
+ * and the note says where. */
+static int move_aside(struct scan *s, const char *path, const char *name, struct dome_error *err)
+{
+	char dir[PATH_MAX], to[PATH_MAX], stamp[32];
+	if (dome_path(s->ctx, dir, sizeof dir, "lost+found") < 0)
+		return dome_invalid(err, "state root too long");
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return dome_fail(err, errno, "cannot create %s to move %s into", dir, path);
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+	for (int i = 0; ; i++) {
+		int n = i ? snprintf(to, sizeof to, "%s/%s.%s.%d", dir, name, stamp, i)
+			  : snprintf(to, sizeof to, "%s/%s.%s", dir, name, stamp);
+		if (n < 0 || (size_t)n >= sizeof to)
+			return dome_invalid(err, "state root too long");
+		if (renameat2(AT_FDCWD, path, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+			break;
+		if (errno != EEXIST || i == 100)
+			return dome_fail(err, errno, "cannot move %s aside to %s; left where it is",
+					 path, to);
+	}
+	snprintf(s->note, sizeof s->note, "no container of the inventory owns it: moved to "
+		 "lost+found/%.100s in the state root, not deleted", strrchr(to, '/') + 1);
+	return 0;
+}
+
 static int repair_dir(struct scan *s, const struct dome_doctor_item *it, const void *data,
 		      struct dome_error *err)
 {
@@ -414,7 +448,7 @@ static int repair_dir(struct scan *s, const struct dome_doctor_item *it, const v
 		return -1;
 	if (have)
 		return dome_fail(err, 0, "container '%s' was created meanwhile; left alone", it->name);
-	return dome_rm_rf(it->what, err);
+	return move_aside(s, it->what, it->name, err);
 }
 
 static int scan_dirs(struct scan *s, struct dome_error *err)

@@ -34,6 +34,9 @@ struct dome_ctx {
 	const struct dome_chain *pending_chain;
 	int64_t pending_seq;
 	char pending_hash[65];
+	/* What this run did but could not record (a full disk), for the caller
+	 * to show once the work is done: "; "-separated, dome_note_unrecorded. */
+	char unrecorded[1024];
 };
 
 struct dome_open_opts {
@@ -52,6 +55,14 @@ void dome_close(struct dome_ctx *ctx);
 
 /* Fill `actor` from the process's credentials and environment. */
 void dome_actor_detect(struct dome_actor *actor);
+
+/* Add to ctx->unrecorded (what was done but not recorded, and why). */
+void dome_note_unrecorded(struct dome_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Free the room kept in the state root for a full disk (a stop's records);
+ * false when there was none. */
+bool dome_release_reserve(const struct dome_ctx *ctx);
 
 /* Paths under the state root. */
 int dome_path(const struct dome_ctx *ctx, char *out, size_t len, const char *fmt, ...)

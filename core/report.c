@@ -23,9 +23,11 @@ static bool known_kind(const char *kind)
 	return false;
 }
 
-/* The chained content of an event, in this order. */
-#define EVENT_HASHED "seq, at, container, kind, detail, prev_hash"
-#define EVENT_NHASHED 6
+/* The chained content of an event, in this order: every column but hash.
+ * Events sealed before the id was added (dome-history(7)) hash the same
+ * columns without it, and verify accepts that for them. */
+#define EVENT_HASHED "id, seq, at, container, kind, detail, prev_hash"
+#define EVENT_NHASHED 7
 static const char SQL_EVENT_TAIL[] =
 	"SELECT seq, hash FROM events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1";
 static const char SQL_EVENT_INSERT[] =
@@ -118,14 +120,16 @@ static bool event_holds(sqlite3_stmt *s, int64_t pos, const char *prev, char *wh
 	int64_t id = sqlite3_column_int64(s, 0);
 	const char *stored = (const char *)sqlite3_column_text(s, 1);
 	const char *prev_col = (const char *)sqlite3_column_text(s, 2 + EVENT_NHASHED - 1);
-	char hash[65];
-	if (sqlite3_column_int64(s, 2) != pos + 1)
+	int64_t seq = sqlite3_column_int64(s, 3);
+	char hash[65], old[65];
+	if (seq != pos + 1)
 		snprintf(why, whylen, "event %" PRId64 " has position %" PRId64 " but %" PRId64
-			 " was expected: an event before it was removed", id,
-			 (int64_t)sqlite3_column_int64(s, 2), pos + 1);
+			 " was expected: an event before it was removed", id, seq, pos + 1);
 	else if (strcmp(prev_col ? prev_col : "", prev) != 0)
 		snprintf(why, whylen, "event %" PRId64 " does not link to the event before it", id);
-	else if (dome_hash_row(s, 2, EVENT_NHASHED, hash) < 0 || !stored || strcmp(hash, stored))
+	else if (!stored || dome_hash_row(s, 2, EVENT_NHASHED, hash) < 0 ||
+		 (strcmp(hash, stored) != 0 &&
+		  (dome_hash_row(s, 3, EVENT_NHASHED - 1, old) < 0 || strcmp(old, stored) != 0)))
 		snprintf(why, whylen, "event %" PRId64 " was changed after it was written (its "
 			 "content does not match its hash)", id);
 	else

@@ -294,8 +294,11 @@ int dome_runtime_settle(struct dome_ctx *ctx, struct dome_container *c, struct d
 	}
 	__cleanup_close int mon = c->monitor_pid > 0
 		? pidfd_open_checked((pid_t)c->monitor_pid, c->monitor_start) : -1;
-	if (dome_runtime_cleanup(ctx, c, status, err) < 0)
+	int rc = dome_runtime_cleanup(ctx, c, status, err);
+	if (rc < 0)
 		return -1;
+	if (rc > 0)
+		return 0; /* not recorded: the monitor stays with its status */
 	/* The monitor, which published the status, leaves once the file is
 	 * gone (step 3); SIGUSR1 (blocked in it, see dome_monitor_main) wakes
 	 * it to look at once. Wait for it, so that nothing of the run is left
@@ -1119,16 +1122,23 @@ fail:
 /* What happened to the container, for the incident report: a stop someone
  * asked for is "stopped"; init leaving on its own is "exited" (status 0) or
  * "crashed" (non-zero status or a signal); OOM kills of the run are counted. */
+/* An event of the run's end; one the disk has no room for is said. */
+static void end_event(struct dome_ctx *ctx, const char *name, const char *kind, json_t *detail)
+{
+	struct dome_error e;
+	if (dome_event_record(ctx, name, kind, detail, &e) < 0 && e.errnum == ENOSPC)
+		dome_note_unrecorded(ctx, "the %s event of %s was not recorded (%s)", kind, name,
+				     e.msg);
+}
+
 static void record_exit_events(struct dome_ctx *ctx, const struct dome_container *c,
 			       int wait_status, bool requested, int64_t oom_new)
 {
-	struct dome_error ignored;
 	if (oom_new > 0)
-		dome_event_record(ctx, c->name, "oom_kill",
-				  json_pack("{s:I}", "count", (json_int_t)oom_new), &ignored);
+		end_event(ctx, c->name, "oom_kill", json_pack("{s:I}", "count", (json_int_t)oom_new));
 	if (wait_status < 0) {
-		dome_event_record(ctx, c->name, requested ? "stopped" : "exited",
-				  json_pack("{s:s}", "exit", "unknown"), &ignored);
+		end_event(ctx, c->name, requested ? "stopped" : "exited",
+			  json_pack("{s:s}", "exit", "unknown"));
 		return;
 	}
 	json_t *detail = WIFSIGNALED(wait_status)
@@ -1137,7 +1147,7 @@ static void record_exit_events(struct dome_ctx *ctx, const struct dome_container
 	const char *kind = requested ? "stopped"
 			   : (WIFSIGNALED(wait_status) || WEXITSTATUS(wait_status) != 0) ? "crashed"
 			   : "exited";
-	dome_event_record(ctx, c->name, kind, detail, &ignored);
+	end_event(ctx, c->name, kind, detail);
 }
 
 int dome_runtime_cleanup(struct dome_ctx *ctx, struct dome_container *c, int wait_status,
@@ -1178,8 +1188,17 @@ int dome_runtime_cleanup(struct dome_ctx *ctx, struct dome_container *c, int wai
 			c->exit_code = WEXITSTATUS(wait_status);
 		}
 	}
-	if (dome_inv_update_runtime(ctx->store, c, err) < 0)
-		return -1;
+	if (dome_inv_update_runtime(ctx->store, c, err) < 0) {
+		if (err->errnum != ENOSPC)
+			return -1;
+		/* The run is over, and all of it is gone but its row: the disk
+		 * is full. The published status stays for the next dome run with
+		 * room to record the end with (its reconcile). */
+		dome_note_unrecorded(ctx, "the end of %s's run is not in the inventory yet (%s); "
+				     "the next dome run once there is room records it", c->name,
+				     err->msg);
+		return 1;
+	}
 	record_exit_events(ctx, c, wait_status, requested, c->oom_kills - oom_before);
 	/* The end is recorded: the published status is used up, and its
 	 * monitor, waiting for this, leaves (see "recording a run's end"). A

@@ -28,7 +28,9 @@ int dome_runtime_stop(struct dome_ctx *ctx, struct dome_container *c, int timeou
 		      struct dome_error *err);
 /* Remove what a run left (cgroup, veth, lease) and record the container
  * stopped with the given exit (`wait_status` < 0 when unknown). Idempotent:
- * the monitor, a stopping dome and reconcile may all call it. */
+ * the monitor, a stopping dome and reconcile may all call it. 1 when all was
+ * removed but the disk is too full to record it (said in ctx->unrecorded;
+ * the published status is kept for a later run). */
 int dome_runtime_cleanup(struct dome_ctx *ctx, struct dome_container *c, int wait_status,
 			 struct dome_error *err);
 

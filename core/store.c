@@ -2,7 +2,9 @@
 #include "cleanup.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 #include <sys/stat.h>
 
@@ -32,6 +34,7 @@ struct cached_stmt {
 struct dome_store {
 	sqlite3 *db;
 	bool readonly;
+	const char *no_init;    /* why a file with no schema may not get one, or NULL */
 	int wal_frames;         /* pages in the WAL after our last commit */
 	char path[4096];
 	size_t nstmts;
@@ -71,7 +74,7 @@ int dome_store_fail(struct dome_store *st, struct dome_error *err, const char *w
 	case SQLITE_NOTADB:
 		return dome_fail(err, 0,
 				 "%s: the inventory %s is damaged (%s); restore it from a backup or "
-				 "move it aside — dome will not overwrite it",
+				 "move it aside — dome will not overwrite it (RECOVERY in dome(1))",
 				 what, st->path, msg);
 	default:
 		return dome_fail(err, 0, "%s: %s (%s)", what, msg, st->path);
@@ -96,6 +99,19 @@ int dome_store_schema_version(struct dome_store *st)
 		v = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	return v;
+}
+
+/* How many tables, indexes... the file holds; -1 when it cannot be read. */
+static int count_schema(struct dome_store *st)
+{
+	sqlite3_stmt *s;
+	int n = -1;
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return n;
 }
 
 static int migrate(struct dome_store *st, struct dome_error *err)
@@ -151,7 +167,53 @@ static int note_wal_size(void *arg, sqlite3 *db, const char *name, int frames)
 	return SQLITE_OK;
 }
 
-struct dome_store *dome_store_open(const char *path, bool readonly, struct dome_error *err)
+/* A reader that is not root (the dome group) opens the WAL and its index
+ * read-only, so both must exist and be readable to it: SQLite makes them
+ * with the database's owner and mode, but a group given to dome.db later
+ * (or a mode changed by hand) does not follow, and the reader then fails.
+ * Each writable run gives them the database's group and mode again. Best
+ * effort: a file that cannot be fixed only keeps readers out. */
+static void share_like_database(const char *path)
+{
+	struct stat db, sb;
+	if (stat(path, &db) < 0)
+		return;
+	static const char *const suffixes[] = { "-wal", "-shm" };
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(suffixes); i++) {
+		char side[4200];
+		if ((size_t)snprintf(side, sizeof side, "%s%s", path, suffixes[i]) >= sizeof side)
+			return;
+		/* By path, never through a descriptor of our own: closing one
+		 * would drop every fcntl lock this process holds on the file,
+		 * SQLite's on the index included, and another dome would then
+		 * take it for unused and truncate it under our mapping. */
+		if (lstat(side, &sb) < 0 || !S_ISREG(sb.st_mode))
+			continue;
+		if (sb.st_uid != db.st_uid || sb.st_gid != db.st_gid)
+			(void)!lchown(side, db.st_uid, db.st_gid);
+		if ((sb.st_mode & 07777) != (db.st_mode & 0666))
+			(void)!chmod(side, db.st_mode & 0666);
+	}
+}
+
+/* Why a read-only open failed, when it is the WAL gone: SQLite removes it
+ * when the last connection closes, unless told to keep it as dome does, so
+ * a sqlite3 run as root can take it away, and a reader cannot make it. */
+static void explain_missing_wal(const char *path, struct dome_error *err)
+{
+	char wal[4200];
+	struct stat sb;
+	if ((size_t)snprintf(wal, sizeof wal, "%s-wal", path) >= sizeof wal ||
+	    stat(wal, &sb) == 0 || errno != ENOENT)
+		return;
+	dome_fail(err, 0, "cannot read the inventory %s: its write-ahead log %s is missing (a "
+		  "program that closed the database last, such as sqlite3 run as root, removed "
+		  "it) and a read-only dome cannot make it; any dome command run as root once "
+		  "(e.g. `sudo dome ls`) puts it back", path, wal);
+}
+
+struct dome_store *dome_store_open(const char *path, bool readonly, const char *no_init,
+				   struct dome_error *err)
 {
 	struct dome_store *st = calloc(1, sizeof *st);
 	if (st == NULL) {
@@ -161,6 +223,7 @@ struct dome_store *dome_store_open(const char *path, bool readonly, struct dome_
 	__cleanup_store struct dome_store *guard = st;
 	snprintf(st->path, sizeof st->path, "%s", path);
 	st->readonly = readonly;
+	st->no_init = no_init;
 
 	if (readonly) {
 		struct stat sb;
@@ -185,8 +248,17 @@ struct dome_store *dome_store_open(const char *path, bool readonly, struct dome_
 	sqlite3_busy_timeout(st->db, DOME_BUSY_TIMEOUT_MS);
 	/* A damaged file shows up at the first read; read before any write so it
 	 * is reported, never silently replaced. */
-	if (exec_sql(st, "SELECT count(*) FROM sqlite_master", "reading the inventory", err) < 0)
+	if (exec_sql(st, "SELECT count(*) FROM sqlite_master", "reading the inventory", err) < 0) {
+		if (readonly && (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_READONLY)
+			explain_missing_wal(path, err);
 		return NULL;
+	}
+	/* Before anything is written (the switch to WAL writes the header). */
+	if (st->no_init && dome_store_schema_version(st) == 0 && count_schema(st) == 0) {
+		dome_fail(err, 0, "the inventory %s is empty (it holds no tables); %s", path,
+			  st->no_init);
+		return NULL;
+	}
 	if (!readonly) {
 		if (exec_sql(st, "PRAGMA journal_mode=WAL", "enabling WAL", err) < 0)
 			return NULL;
@@ -201,6 +273,8 @@ struct dome_store *dome_store_open(const char *path, bool readonly, struct dome_
 		return NULL;
 	if (migrate(st, err) < 0)
 		return NULL;
+	if (!readonly)
+		share_like_database(path);
 	return move_ptr(guard);
 }
 
@@ -214,6 +288,38 @@ void dome_store_close(struct dome_store *st)
 	sqlite3_close(st->db);
 	free(st);
 }
+
+/* quick_check, not integrity_check: it reads every page and checks every
+ * b-tree (what random damage to pages breaks) without matching each index
+ * entry to its row, which would cost as much again on a long history. */
+int dome_store_check(struct dome_store *st, char *why, size_t whylen, struct dome_error *err)
+{
+	sqlite3_stmt *s;
+	why[0] = '\0';
+	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(4)", -1, &s, NULL) != SQLITE_OK)
+		return dome_store_fail(st, err, "checking the inventory");
+	int rc;
+	size_t used = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *line = (const char *)sqlite3_column_text(s, 0);
+		if (!line || strcmp(line, "ok") == 0)
+			continue;
+		int n = snprintf(why + used, whylen - used, "%s%s", used ? "; " : "", line);
+		if (n > 0)
+			used = (size_t)n >= whylen - used ? whylen - 1 : used + (size_t)n;
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	/* Damage bad enough that the check itself cannot read its way. */
+	if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
+		snprintf(why, whylen, "%s", sqlite3_errmsg(st->db));
+		return 0;
+	}
+	return dome_store_fail(st, err, "checking the inventory");
+}
+
+const char *dome_store_path(const struct dome_store *st) { return st->path; }
 
 bool dome_store_readonly(const struct dome_store *st) { return st->readonly; }
 sqlite3 *dome_store_db(struct dome_store *st) { return st->db; }

@@ -6,6 +6,7 @@
 #define DOME_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sqlite3.h>
 #include "error.h"
@@ -25,8 +26,11 @@ struct dome_store;
 
 /* Open (and when writable, create and migrate) the database. Read-only opens
  * with SQLITE_OPEN_READONLY: the store itself then cannot write. A file that
- * is not a dome database is an error naming it; it is never re-created. */
-struct dome_store *dome_store_open(const char *path, bool readonly, struct dome_error *err);
+ * is not a dome database is an error naming it; it is never re-created. A
+ * file with no schema at all (zero bytes, or no tables) is given one unless
+ * no_init says why not: then it is an error, "is empty", with that reason. */
+struct dome_store *dome_store_open(const char *path, bool readonly, const char *no_init,
+				   struct dome_error *err);
 void dome_store_close(struct dome_store *st);
 static inline void dome_store_closep(struct dome_store **st)
 {
@@ -36,6 +40,13 @@ static inline void dome_store_closep(struct dome_store **st)
 #define __cleanup_store __attribute__((cleanup(dome_store_closep)))
 
 bool dome_store_readonly(const struct dome_store *st);
+const char *dome_store_path(const struct dome_store *st);
+
+/* SQLite's own check of the file (every page, every b-tree): 0 with why ""
+ * when it holds, 0 with what is damaged in why when not, -1 when it could
+ * not be run. Verifying the history's hashes means nothing on a file that
+ * fails it. */
+int dome_store_check(struct dome_store *st, char *why, size_t whylen, struct dome_error *err);
 sqlite3 *dome_store_db(struct dome_store *st);
 int dome_store_schema_version(struct dome_store *st);
 

@@ -174,6 +174,12 @@ expect_status 1 "verify --json fails too" -- "$DOME" --root "$R" history verify 
 jq_true ".intact == false and .events.intact == false and .events.bad_id == $oom" "verify --json names the event"
 sqlite3 "$DB" "UPDATE events SET detail = $detail WHERE id = $oom"
 expect_status 0 "the edit undone, the events verify again" -- "$DOME" --root "$R" history verify
+# Every column is covered by the hash, the id too.
+sqlite3 "$DB" "UPDATE events SET id = id + 1000 WHERE id = $oom"
+expect_status 1 "verify fails after an event's id is changed" -- "$DOME" --root "$R" history verify
+expect_grep "$TEST_ROOT/err" "event $((oom + 1000)) was changed after it was written" "verify names the renumbered event"
+sqlite3 "$DB" "UPDATE events SET id = $oom WHERE id = $((oom + 1000))"
+expect_status 0 "the id put back, the events verify again" -- "$DOME" --root "$R" history verify
 sqlite3 "$DB" "DELETE FROM events WHERE seq = (SELECT max(seq) FROM events)"
 expect_status 1 "verify fails once the newest event is deleted" -- "$DOME" --root "$R" history verify
 expect_grep "$TEST_ROOT/err" "the event chain ends at position 1 but .*events.head records position 2 .*the newest 1 event was removed" \
@@ -200,4 +206,95 @@ printf '4 %s\n' "$(sqlite3 "$DB" "SELECT hash FROM changes WHERE seq = 4")" > "$
 expect_status 0 "with history.head rewritten too, the local check passes" -- "$DOME" --root "$R" history verify
 expect_status 1 "but the head kept elsewhere is missing" -- "$DOME" --root "$R" history verify --head "$kept"
 expect_grep "$TEST_ROOT/err" "rewritten or cut before that record" "verify --head says the history was cut"
+
+# A pending record inserted by hand, as if by a process long gone: history
+# verify tells it from dome's, and no later dome completes it into the chain
+# as interrupted (which would make it pass for dome's).
+dead_pid=$((1 << 22 + 1))
+sqlite3 "$DB" "INSERT INTO changes (started_at, uid, user, host, actor_pid, actor_start, action, target) VALUES (0, 0, 'root', 'h', $dead_pid, 1, 'destroy', 'web')"
+forged=$(sqlite3 "$DB" "SELECT max(id) FROM changes")
+expect_status 1 "verify finds a pending record inserted by hand" -- "$DOME" --root "$R" history verify
+expect_grep "$TEST_ROOT/err" "record $forged (pending, not in the chain) was not written by dome" "verify names the forged record"
+expect_status 0 "a change after it is recorded" -- "$MUTATE" "$R" change set web ok
+[ "$(sqlite3 "$DB" "SELECT result || ' ' || coalesce(seq, '-') FROM changes WHERE id = $forged")" = "pending -" ] &&
+	ok "the forged record is not chained as interrupted" || not_ok "the forged record is not chained as interrupted ($(sqlite3 "$DB" "SELECT result, seq FROM changes WHERE id = $forged"))"
+expect_status 1 "verify still reports it" -- "$DOME" --root "$R" history verify --json
+jq_true ".intact == false and .bad_id == $forged" "verify --json names it"
+sqlite3 "$DB" "DELETE FROM changes WHERE id = $forged"
+expect_status 0 "without it the history verifies" -- "$DOME" --root "$R" history verify
+# A genuine pending record (its process killed) edited before the next dome
+# closes it: not chained either.
+expect_status 9 "a change whose process dies" -- "$MUTATE" "$R" change destroy old die
+left=$(sqlite3 "$DB" "SELECT id FROM changes WHERE result = 'pending'")
+sqlite3 "$DB" "UPDATE changes SET target = 'web' WHERE id = $left"
+expect_status 1 "verify finds the pending record edited" -- "$DOME" --root "$R" history verify
+expect_grep "$TEST_ROOT/err" "record $left (pending, not in the chain) was not written by dome: its content does not match its hash" "verify says it does not match its hash"
+"$MUTATE" "$R" change set web ok >/dev/null 2>&1
+[ "$(sqlite3 "$DB" "SELECT result FROM changes WHERE id = $left")" = pending ] &&
+	ok "the edited pending record is not chained" || not_ok "the edited pending record is not chained"
+sqlite3 "$DB" "UPDATE changes SET target = 'old' WHERE id = $left"
+"$MUTATE" "$R" change set web ok >/dev/null 2>&1
+[ "$(sqlite3 "$DB" "SELECT result FROM changes WHERE id = $left")" = interrupted ] &&
+	ok "put back as dome wrote it, it is closed as interrupted" || not_ok "put back as dome wrote it, it is closed as interrupted"
+# A completed record put in by hand, outside the chain.
+sqlite3 "$DB" "INSERT INTO changes (started_at, uid, user, host, actor_pid, actor_start, action, target, result) VALUES (0, 0, 'root', 'h', 1, 1, 'start', 'web', 'ok')"
+expect_status 1 "verify finds a completed record outside the chain" -- "$DOME" --root "$R" history verify
+expect_grep "$TEST_ROOT/err" "(ok, not in the chain) was not written by dome" "verify says it is not chained"
+sqlite3 "$DB" "DELETE FROM changes WHERE seq IS NULL"
+expect_status 0 "the history verifies again" -- "$DOME" --root "$R" history verify
+
+# The dome group reads the inventory, WAL and all, as a real non-root user
+# (nobody, with a group of the test's own that /etc/group does not name).
+G=64100; while getent group "$G" >/dev/null; do G=$((G + 1)); done
+R3="$TEST_ROOT/group"
+chmod 0711 "$TEST_ROOT"
+reader() { setpriv --reuid=65534 --regid=65534 --groups="$G" "$DOME" --root "$R3" "$@"; }
+expect_status 0 "a root for the group readers" -- "$MUTATE" "$R3" change set web ok
+# The group given to dome.db by hand after it was made (as the README says
+# for a group made later): the next dome run as root gives it to the WAL and
+# its index too.
+chgrp "$G" "$R3/dome.db"
+expect_status 0 "a change as root" -- "$MUTATE" "$R3" change stop web ok
+[ "$(stat -c '%g %a' "$R3/dome.db-wal" "$R3/dome.db-shm" | sort -u)" = "$G 640" ] &&
+	ok "the WAL and its index have the database's group and mode" || not_ok "the WAL and its index have the database's group and mode ($(stat -c '%n %g %a' "$R3"/dome.db*))"
+expect_status 0 "a group reader lists the history" -- reader history --json
+[ "$(count)" = 2 ] && ok "the group reader sees both changes" || not_ok "the group reader sees both changes"
+expect_status 0 "a group reader runs ls" -- reader ls
+expect_status 0 "a group reader verifies the history" -- reader history verify
+expect_grep "$TEST_ROOT/out" "^history verified: 2 records" "the group reader's verify counts the records"
+# With a writer holding the database open meanwhile (its index is live).
+( echo "SELECT count(*) FROM changes;"; sleep 3 ) | sqlite3 "$R3/dome.db" >/dev/null & holder=$!
+sleep 0.5
+expect_status 0 "a change as root while sqlite3 holds it open" -- "$MUTATE" "$R3" change set web ok
+expect_status 0 "a group reader reads while a writer has it open" -- reader history --json
+[ "$(count)" = 3 ] && ok "and sees the newest change" || not_ok "and sees the newest change ($(count))"
+wait $holder
+# sqlite3, closing last, removed the WAL: the reader says why and what to do.
+if [ ! -e "$R3/dome.db-wal" ]; then
+	expect_status 1 "without the WAL a group reader is refused" -- reader history
+	expect_grep "$TEST_ROOT/err" "write-ahead log $R3/dome.db-wal is missing" "the refusal names the missing WAL"
+	expect_grep "$TEST_ROOT/err" "run as root once" "and says how to put it back"
+	expect_status 0 "a dome run as root" -- "$DOME" --root "$R3" ls
+	expect_status 0 "puts it back for the group reader" -- reader history
+else
+	not_ok "sqlite3 closing last removes the WAL (the case above needs it)"
+fi
+expect_status 1 "a group reader cannot change anything" -- setpriv --reuid=65534 --regid=65534 --groups="$G" "$MUTATE" "$R3" change set web ok
+[ "$(sqlite3 "$R3/dome.db" "SELECT count(*) FROM changes")" = 3 ] && ok "nothing was recorded by the reader" || not_ok "nothing was recorded by the reader"
+
+# Damage to the file's pages outside the chains (here the inventory's
+# table): `dome ls` reads it and says damaged; verify must not say intact.
+cp -a "$R" "$TEST_ROOT/dmg"
+# (all of it in the file itself, none in the WAL)
+sqlite3 "$TEST_ROOT/dmg/dome.db" "PRAGMA journal_mode=DELETE" >/dev/null
+psize=$(sqlite3 "$TEST_ROOT/dmg/dome.db" "PRAGMA page_size")
+for page in $(sqlite3 "$TEST_ROOT/dmg/dome.db" "SELECT rootpage FROM sqlite_master WHERE tbl_name = 'containers'"); do
+	head -c "$psize" /dev/urandom | dd of="$TEST_ROOT/dmg/dome.db" bs="$psize" seek=$((page - 1)) conv=notrunc status=none
+done
+expect_status 1 "ls on the damaged file fails" -- "$DOME" --root "$TEST_ROOT/dmg" ls
+expect_grep "$TEST_ROOT/err" "damaged" "ls says damaged"
+expect_status 1 "verify on the damaged file fails" -- "$DOME" --root "$TEST_ROOT/dmg" history verify
+expect_grep "$TEST_ROOT/err" "inventory $TEST_ROOT/dmg/dome.db is damaged" "verify says the file is damaged"
+expect_status 1 "verify --json on it fails" -- "$DOME" --root "$TEST_ROOT/dmg" history verify --json
+jq_true '.intact == false and .database.intact == false' "verify --json says the database is damaged"
 finish

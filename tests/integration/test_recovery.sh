@@ -161,10 +161,51 @@ expect_status 1 "a change on a corrupt database fails" -- d --root "$TEST_ROOT/b
 [ "$(sha256sum < "$TEST_ROOT/bad/dome.db")" = "$sum" ] && ok "the corrupt file is left as it was" || not_ok "the corrupt file is left as it was"
 rm -rf "$TEST_ROOT/bad"
 
+# --- the database lost in a root that has containers: zero bytes, missing,
+# or replaced by an empty SQLite file. Every command is refused (naming the
+# file and the way back); nothing is re-created and no container's files go.
+L="$TEST_ROOT/lost"
+cp -a "$DOME_ROOT" "$L"
+rm -f "$L/dome.db-wal" "$L/dome.db-shm"
+: > "$L/dome.db"
+for how in "zero bytes" missing "an empty SQLite file"; do
+	case $how in
+	missing) rm -f "$L/dome.db" ;;
+	"an empty SQLite file") sqlite3 "$L/dome.db" "CREATE TABLE t (x); DROP TABLE t" ;;
+	esac
+	was=$(stat -c %s "$L/dome.db" 2>/dev/null || echo none)
+	expect_status 1 "dome ls refuses a root whose database is $how" -- d --root "$L" ls
+	expect_grep "$TEST_ROOT/err" "$L/dome.db" "the refusal names the file ($how)"
+	expect_grep "$TEST_ROOT/err" "RECOVERY in dome(1)" "the refusal points at the recovery steps ($how)"
+	expect_status 1 "dome doctor refuses it too ($how)" -- d --root "$L" doctor
+	[ -d "$L/containers/$C" ] && ok "the container's files are still there ($how)" || not_ok "the container's files are still there ($how)"
+	[ "$(stat -c %s "$L/dome.db" 2>/dev/null || echo none)" = "$was" ] && ok "the database was left as it was ($how)" || not_ok "the database was left as it was ($how)"
+	[ ! -e "$L/dome.db-wal" ] && ok "no WAL was started over it ($how)" || not_ok "no WAL was started over it ($how)"
+done
+# A row lost (the database restored from an older backup, say): doctor moves
+# the directory nobody accounts for aside, never deletes it.
+sqlite3 "$DOME_ROOT/dome.db" ".backup '$L/dome.db'"
+sqlite3 "$L/dome.db" "DELETE FROM containers WHERE name = '$C'"
+echo "keep me" > "$L/containers/$C/upper/precious"
+expect_status 0 "doctor on a root with a container directory but no row" -- d --root "$L" doctor
+expect_grep "$TEST_ROOT/out" "moved to lost+found/$C\." "doctor says where it moved it"
+[ ! -e "$L/containers/$C" ] && ok "the stray is no longer among the containers" || not_ok "the stray is no longer among the containers"
+moved=$(ls -d "$L/lost+found/$C".* 2>/dev/null | head -1)
+[ -n "$moved" ] && [ "$(cat "$moved/upper/precious" 2>/dev/null)" = "keep me" ] && ok "its files are kept in lost+found" || { not_ok "its files are kept in lost+found"; ls -la "$L" "$L/lost+found" 2>&1 | sed 's/^/#   /'; }
+[ "$(stat -c %a "$L/lost+found")" = 700 ] && ok "lost+found is root's only (0700)" || not_ok "lost+found is root's only ($(stat -c %a "$L/lost+found"))"
+d --root "$L" history --json --action doctor > "$TEST_ROOT/hist"
+jq -e '.[0].after.note | test("moved to lost\\+found")' "$TEST_ROOT/hist" >/dev/null && ok "the move is in the history" || { not_ok "the move is in the history"; cat "$TEST_ROOT/hist"; }
+rm -rf "$L"
+
 # --- the state root's filesystem full
 small="$TEST_ROOT/small"
 mkdir -p "$small" && mount -t tmpfs -o size=24m dome-test-full "$small" || not_ok "mount a small tmpfs"
-cleanup_small() { umount -l "$small" 2>/dev/null; cleanup_instance; }
+cleanup_small() {
+	rm -f "$small/fill" "$small/fill2"
+	for c in f1 f2; do d --root "$S" destroy --force "$c" >/dev/null 2>&1; done
+	pkill -KILL -f "__monitor $S " 2>/dev/null
+	umount -l "$small" 2>/dev/null; cleanup_instance
+}
 trap cleanup_small EXIT
 S="$small/state"
 expect_status 0 "a container on the small filesystem" -- d --root "$S" create f1 --net none
@@ -174,6 +215,35 @@ grep -qi "full\|no space" "$TEST_ROOT/err" && ok "the error says the disk is ful
 # Reading may need room for the WAL index too: it works or says why.
 d --root "$S" ls >/dev/null 2>"$TEST_ROOT/err" || expect_grep "$TEST_ROOT/err" "full" "a read on the full disk, if it fails, says the disk is full"
 rm -f "$small/fill"
+# A container running when the disk fills up can be stopped: with the room
+# dome keeps for that (<root>/reserve), the stop is audited in full...
+f1_pid() { d --root "$S" info f1 --json | jq -r '.pid // empty'; }
+ends() { sqlite3 "$S/dome.db" "SELECT kind || ' ' || detail FROM events WHERE container = 'f1' AND kind IN ('stopped', 'exited', 'crashed') ORDER BY id"; }
+expect_status 0 "start a container on the small filesystem" -- d --root "$S" start f1
+[ -f "$S/reserve" ] && ok "dome keeps room in the state root" || not_ok "dome keeps room in the state root"
+pid=$(f1_pid)
+dd if=/dev/zero of="$small/fill" bs=64k >/dev/null 2>&1
+expect_status 0 "dome stop --kill works on the full disk" -- d --root "$S" stop f1 --kill
+alive "$pid" && not_ok "its init is gone" || ok "its init is gone"
+[ "$(sqlite3 "$S/dome.db" "SELECT result FROM changes WHERE action = 'stop' AND target = 'f1' ORDER BY id DESC LIMIT 1")" = ok ] &&
+	ok "the stop is in the history" || not_ok "the stop is in the history"
+[ "$(ends)" = 'stopped {"signal":9}' ] && ok "with its stopped event" || { not_ok "with its stopped event"; ends; }
+[ "$(d --root "$S" ls --json | jq -r '.[] | select(.name == "f1") | .state')" = stopped ] && ok "ls shows it stopped" || not_ok "ls shows it stopped"
+rm -f "$small/fill"
+# ...and with that room gone too, it still stops, and says what it could
+# not record; the next run with room records the end.
+expect_status 0 "start it again" -- d --root "$S" start f1
+pid=$(f1_pid)
+dd if=/dev/zero of="$small/fill" bs=64k >/dev/null 2>&1
+rm -f "$S/reserve"
+dd if=/dev/zero of="$small/fill2" bs=4k >/dev/null 2>&1
+expect_status 0 "dome stop --kill works with no room at all" -- d --root "$S" stop f1 --kill
+alive "$pid" && not_ok "its init is gone (no room)" || ok "its init is gone (no room)"
+expect_grep "$TEST_ROOT/err" "warning: not recorded: .*stop f1 (done) has no audit record" "the stop says it could not be audited"
+expect_grep "$TEST_ROOT/err" "the end of f1's run is not in the inventory yet" "and that the end is not recorded yet"
+rm -f "$small/fill" "$small/fill2"
+[ "$(d --root "$S" ls --json | jq -r '.[] | select(.name == "f1") | .state')" = stopped ] && ok "with room again, ls records it stopped" || not_ok "with room again, ls records it stopped"
+DOME_ROOT="$S" expect_no_leaks f1 "stopped on a full disk"
 [ "$(sqlite3 "$S/dome.db" 'PRAGMA integrity_check')" = ok ] && ok "the database is intact" || not_ok "the database is intact"
 d --root "$S" ls --json > "$TEST_ROOT/ls" 2>&1
 [ "$(jq -r '.[].name' "$TEST_ROOT/ls" | tr '\n' ' ')" = "f1 " ] && ok "the inventory holds f1 only: the failed create left nothing" || { not_ok "the inventory holds f1 only"; cat "$TEST_ROOT/ls"; }

@@ -10,7 +10,7 @@ static struct dome_store *open_in(const char *root, bool ro, struct dome_error *
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/dome.db", root);
-	return dome_store_open(path, ro, err);
+	return dome_store_open(path, ro, NULL, err);
 }
 
 static void add_image(struct dome_store *st, const char *name)
@@ -153,6 +153,41 @@ static void test_corrupt_file_is_reported_not_replaced(void **state)
 	testutil_rmroot(root);
 }
 
+/* A file with no schema (zero bytes, or a SQLite file with no tables) that
+ * must not get one is refused before anything is written to it. */
+static void test_empty_file_not_initialised(void **state)
+{
+	(void)state;
+	char *root = testutil_mkroot();
+	char path[4096], wal[4100];
+	snprintf(path, sizeof path, "%s/dome.db", root);
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640);
+	assert_true(fd >= 0);
+	close(fd);
+	struct dome_error err;
+	for (int ro = 0; ro < 2; ro++) {
+		assert_null(dome_store_open(path, ro, "the root holds containers", &err));
+		assert_non_null(strstr(err.msg, "is empty"));
+		assert_non_null(strstr(err.msg, path));
+		assert_non_null(strstr(err.msg, "the root holds containers"));
+		struct stat sb;
+		assert_int_equal(stat(path, &sb), 0);
+		assert_int_equal(sb.st_size, 0);
+		assert_int_equal(access(wal, F_OK), -1);
+	}
+	/* Allowed, the same file becomes a database. */
+	struct dome_store *st = dome_store_open(path, false, NULL, &err);
+	assert_non_null(st);
+	assert_int_equal(dome_store_schema_version(st), dome_migration_count);
+	dome_store_close(st);
+	/* And with a schema, it opens whatever no_init says. */
+	st = dome_store_open(path, false, "the root holds containers", &err);
+	assert_non_null(st);
+	dome_store_close(st);
+	testutil_rmroot(root);
+}
+
 static void test_newer_schema_refused(void **state)
 {
 	(void)state;
@@ -174,6 +209,7 @@ int main(void)
 		cmocka_unit_test(test_container_rows),
 		cmocka_unit_test(test_readonly_cannot_write),
 		cmocka_unit_test(test_corrupt_file_is_reported_not_replaced),
+		cmocka_unit_test(test_empty_file_not_initialised),
 		cmocka_unit_test(test_newer_schema_refused),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
