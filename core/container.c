@@ -8,6 +8,7 @@
 #include "fault.h"
 #include "fsutil.h"
 #include "image.h"
+#include "poweroff.h"
 #include "proc.h"
 #include "runtime.h"
 
@@ -18,10 +19,12 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -701,10 +704,19 @@ int dome_container_apply_stop(struct dome_ctx *ctx, struct dome_change *ch, cons
 /* ------------------------------------------------------------------ exec */
 
 /* Inside every namespace of the container: drop capabilities and run argv,
- * searching PATH for a bare command name. Reports a failure on `report`. */
+ * searching PATH for a bare command name, under init's reboot(2) filter
+ * (poweroff.h), whose listener goes to the waiting process on `notify`.
+ * Reports a failure on `report`. */
 static __attribute__((noreturn)) void exec_inside(char *const argv[], bool no_new_privs,
-						   int report)
+						   int report, int notify)
 {
+	/* Installed while every capability is still there, as for init. */
+	int listener = dome_poweroff_listen();
+	if (listener >= 0) {
+		dome_fd_send(notify, listener);
+		close(listener);
+	}
+	close(notify);
 	static const char path_dirs[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	char termvar[64] = "TERM=xterm";
 	const char *term = getenv("TERM");
@@ -739,6 +751,37 @@ static __attribute__((noreturn)) void exec_inside(char *const argv[], bool no_ne
 	if (write(report, e, sizeof e) < 0)
 		_exit(127);
 	_exit(127);
+}
+
+/* Until `inner` is gone: answer its reboot(2) calls as init's monitor
+ * would (poweroff.h). A shutdown request goes to the monitor, which ends the
+ * run; the caller stays in reboot(2) until the run's end takes it. */
+static void serve_exec_reboot(pid_t inner, int listener, int monitor_fd)
+{
+	if (listener < 0)
+		return;
+	int inner_fd = (int)syscall(SYS_pidfd_open, inner, 0);
+	struct pollfd p[2] = { { .fd = inner_fd, .events = POLLIN },
+			       { .fd = listener, .events = POLLIN } };
+	while (inner_fd >= 0) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents)
+			break;
+		if (p[1].revents & (POLLHUP | POLLERR))
+			break;
+		if (p[1].revents & POLLIN) {
+			enum dome_poweroff_ask ask = dome_poweroff_take(listener);
+			if (ask != DOME_ASK_NONE && monitor_fd >= 0)
+				dome_poweroff_forward(monitor_fd, ask);
+		}
+	}
+	if (inner_fd >= 0)
+		close(inner_fd);
+	close(listener);
 }
 
 int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv[], int *status,
@@ -793,6 +836,13 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 			close(fds[j]);
 		return dome_fail(err, e, "cannot open %s", rootpath);
 	}
+	/* The monitor the exec's shutdown requests go to; -1 where it is gone
+	 * (the request then waits for the run's end, as init's would). */
+	int monitor_fd = (int)syscall(SYS_pidfd_open, (pid_t)c.monitor_pid, 0);
+	if (monitor_fd >= 0 && !dome_proc_alive((pid_t)c.monitor_pid, c.monitor_start)) {
+		close(monitor_fd);
+		monitor_fd = -1;
+	}
 	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c.name, err);
 	/* The innermost process reports a failed exec through this pipe, so a
 	 * command's own exit status 127 is never mistaken for dome's failure. */
@@ -823,10 +873,18 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 			_exit(126);
 		}
 		/* setns(pid) applies to children: fork once more to be inside. */
+		int notify[2] = { -1, -1 };
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, notify);
 		pid_t inner = fork();
-		if (inner == 0)
-			exec_inside(argv, c.no_new_privs, report[1]);
+		if (inner == 0) {
+			close(notify[0]);
+			exec_inside(argv, c.no_new_privs, report[1], notify[1]);
+		}
 		close(report[1]);
+		close(notify[1]);
+		int listener = inner > 0 ? dome_fd_recv(notify[0]) : -1;
+		close(notify[0]);
+		serve_exec_reboot(inner, listener, monitor_fd);
 		int ws = 0;
 		while (inner > 0 && waitpid(inner, &ws, 0) < 0 && errno == EINTR)
 			;
@@ -836,6 +894,8 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 	for (size_t i = 0; i < DOME_ARRAY_SIZE(kinds); i++)
 		close(fds[i]);
 	close(rootfd);
+	if (monitor_fd >= 0)
+		close(monitor_fd);
 	dome_cgroup_free(cg);
 	if (report[1] >= 0)
 		close(report[1]);
