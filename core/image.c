@@ -1,4 +1,5 @@
 #include "image.h"
+#include "textfile.h"
 #include "audit.h"
 #include "cleanup.h"
 #include "fsutil.h"
@@ -112,19 +113,24 @@ static int build_busybox_tree(const char *dir, struct dome_error *err)
 	return link_applets(dir, err);
 }
 
-/* root's login shell, the last field of its line in ROOTFS/etc/passwd. */
+/* root's login shell, the last field of its line in ROOTFS/etc/passwd (an
+ * image's file: read whole and bounded, core/textfile.h; none if refused). */
 static void login_shell(const char *rootfs, char *out, size_t len)
 {
-	char path[PATH_MAX], line[512];
+	char path[PATH_MAX];
 	out[0] = '\0';
 	if (dome_pathf(path, sizeof path, "%s/etc/passwd", rootfs) < 0)
 		return;
-	__cleanup_fclose FILE *f = fopen(path, "re");
-	while (f && fgets(line, sizeof line, f)) {
+	__cleanup_free char *text = NULL;
+	struct dome_error ignored;
+	if (dome_text_read(path, 1024 * 1024, &text, NULL, &ignored) < 0)
+		return;
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, "root:", 5) != 0)
 			continue;
 		char *shell = strrchr(line, ':');
-		shell[strcspn(shell, "\r\n")] = '\0';
+		shell[strcspn(shell, "\r")] = '\0';
 		if (shell[1] == '/')
 			strlcpy(out, shell + 1, len);
 		return;
