@@ -1,4 +1,6 @@
 #include "conf.h"
+#include "cleanup.h"
+#include "textfile.h"
 #include "validate.h"
 
 #include <ctype.h>
@@ -256,6 +258,12 @@ static int finish_parse(int rc, struct parse_state *st, const char *origin)
 int dome_config_parse_string(struct dome_config *cfg, const char *text, const char *origin,
 			     struct dome_error *err)
 {
+	/* libinih cuts a line at its buffer and reads the rest as a line of
+	 * its own (a long comment's tail became a key): refuse such a line. */
+	if (dome_text_check(text, strlen(text), DOME_INI_LINE_MAX, origin, err) < 0) {
+		err->status = DOME_E_USAGE;
+		return -1;
+	}
 	struct dome_config work = *cfg; /* bad input changes nothing */
 	struct parse_state st = { &work, err, false };
 	if (finish_parse(ini_parse_string(text, on_ini_entry, &st), &st, origin) < 0)
@@ -267,20 +275,20 @@ int dome_config_parse_string(struct dome_config *cfg, const char *text, const ch
 int dome_config_load(struct dome_config *cfg, const char *path, bool must_exist,
 		     struct dome_error *err)
 {
-	FILE *f = fopen(path, "re");
-	if (f == NULL) {
-		if (errno == ENOENT && !must_exist)
+	/* Read whole and checked first (core/textfile.h): a directory, a
+	 * device, /dev/zero or a NUL in a value is refused, never half-read. */
+	__cleanup_free char *text = NULL;
+	if (dome_text_read(path, DOME_CONFIG_FILE_MAX, &text, NULL, err) < 0) {
+		if (err->errnum == ENOENT && !must_exist) {
+			dome_error_clear(err);
 			return 0;
-		return dome_fail(err, errno, "cannot open config %s", path);
-	}
-	struct dome_config work = *cfg;
-	struct parse_state st = { &work, err, false };
-	int rc = ini_parse_file(f, on_ini_entry, &st);
-	fclose(f);
-	if (finish_parse(rc, &st, path) < 0)
+		}
+		dome_error_prefix(err, "config");
+		if (err->errnum == 0)
+			err->status = DOME_E_USAGE;
 		return -1;
-	*cfg = work;
-	return 0;
+	}
+	return dome_config_parse_string(cfg, text, path, err);
 }
 
 int dome_config_apply_env(struct dome_config *cfg, struct dome_error *err)

@@ -10,6 +10,12 @@
 #include <stdint.h>
 #include "error.h"
 
+/* Every INI file dome reads (the config, console themes): at most this
+ * big, and no line longer than libinih's line buffer holds whole (its
+ * INI_MAX_LINE of 200 less the newline and the terminator). */
+#define DOME_CONFIG_FILE_MAX (64 * 1024)
+#define DOME_INI_LINE_MAX 198
+
 struct dome_config {
 	/* [paths] */
 	char root[PATH_MAX];          /* state root: dome.db, images/, containers/ */

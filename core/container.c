@@ -19,6 +19,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -747,12 +748,21 @@ static void container_lang(char *out, size_t len)
 }
 
 /* Inside every namespace of the container: drop capabilities and run argv,
- * searching PATH for a bare command name. Reports a failure on `report`.
+ * searching PATH for a bare command name, under init's reboot(2) filter
+ * (poweroff.h), whose listener goes to the waiting process on `notify`.
+ * Reports a failure on `report`.
  * A login shell (`login`: argv is the image's shell alone) gets "-NAME" as
  * its argv[0], root's home as its directory and the container's LANG. */
 static __attribute__((noreturn)) void exec_inside(char *const argv[], bool no_new_privs,
-						   const char *term, bool login, int report)
+						   const char *term, bool login, int report, int notify)
 {
+	/* Installed while every capability is still there, as for init. */
+	int listener = dome_poweroff_listen();
+	if (listener >= 0) {
+		dome_fd_send(notify, listener);
+		close(listener);
+	}
+	close(notify);
 	static const char path_dirs[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	char termvar[64] = "TERM=xterm", lang[80] = "", shellvar[PATH_MAX + 8] = "";
 	if (!term)
@@ -836,6 +846,37 @@ static int take_terminal(int slave)
 	return 0;
 }
 
+/* Until `inner` is gone: answer its reboot(2) calls as init's monitor
+ * would (poweroff.h). A shutdown request goes to the monitor, which ends the
+ * run; the caller stays in reboot(2) until the run's end takes it. */
+static void serve_exec_reboot(pid_t inner, int listener, int monitor_fd)
+{
+	if (listener < 0)
+		return;
+	int inner_fd = (int)syscall(SYS_pidfd_open, inner, 0);
+	struct pollfd p[2] = { { .fd = inner_fd, .events = POLLIN },
+			       { .fd = listener, .events = POLLIN } };
+	while (inner_fd >= 0) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents)
+			break;
+		if (p[1].revents & (POLLHUP | POLLERR))
+			break;
+		if (p[1].revents & POLLIN) {
+			enum dome_poweroff_ask ask = dome_poweroff_take(listener);
+			if (ask != DOME_ASK_NONE && monitor_fd >= 0)
+				dome_poweroff_forward(monitor_fd, ask);
+		}
+	}
+	if (inner_fd >= 0)
+		close(inner_fd);
+	close(listener);
+}
+
 static int exec_common(struct dome_ctx *ctx, const char *name, char *const argv[],
 		       const struct dome_exec_tty *tty, int *status, struct dome_error *err)
 {
@@ -890,6 +931,13 @@ static int exec_common(struct dome_ctx *ctx, const char *name, char *const argv[
 			close(fds[j]);
 		return dome_fail(err, e, "cannot open %s", rootpath);
 	}
+	/* The monitor the exec's shutdown requests go to; -1 where it is gone
+	 * (the request then waits for the run's end, as init's would). */
+	int monitor_fd = (int)syscall(SYS_pidfd_open, (pid_t)c.monitor_pid, 0);
+	if (monitor_fd >= 0 && !dome_proc_alive((pid_t)c.monitor_pid, c.monitor_start)) {
+		close(monitor_fd);
+		monitor_fd = -1;
+	}
 	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c.name, err);
 	/* The innermost process reports a failed exec through this pipe, so a
 	 * command's own exit status 127 is never mistaken for dome's failure.
@@ -932,6 +980,8 @@ static int exec_common(struct dome_ctx *ctx, const char *name, char *const argv[
 		if (hand[1] >= 0)
 			close(hand[1]);
 		/* setns(pid) applies to children: fork once more to be inside. */
+		int notify[2] = { -1, -1 };
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, notify);
 		pid_t inner = fork();
 		if (inner == 0) {
 			if (slave >= 0 && take_terminal(slave) < 0) {
@@ -940,11 +990,17 @@ static int exec_common(struct dome_ctx *ctx, const char *name, char *const argv[
 					_exit(126);
 				_exit(126);
 			}
-			exec_inside(argv, c.no_new_privs, tty ? tty->term : NULL, login, report[1]);
+			close(notify[0]);
+			exec_inside(argv, c.no_new_privs, tty ? tty->term : NULL, login, report[1],
+				    notify[1]);
 		}
 		if (slave >= 0)
 			close(slave);
 		close(report[1]);
+		close(notify[1]);
+		int listener = inner > 0 ? dome_fd_recv(notify[0]) : -1;
+		close(notify[0]);
+		serve_exec_reboot(inner, listener, monitor_fd);
 		int ws = 0;
 		while (inner > 0 && waitpid(inner, &ws, 0) < 0 && errno == EINTR)
 			;
@@ -954,6 +1010,8 @@ static int exec_common(struct dome_ctx *ctx, const char *name, char *const argv[
 	for (size_t i = 0; i < DOME_ARRAY_SIZE(kinds); i++)
 		close(fds[i]);
 	close(rootfd);
+	if (monitor_fd >= 0)
+		close(monitor_fd);
 	dome_cgroup_free(cg);
 	if (report[1] >= 0)
 		close(report[1]);

@@ -1,4 +1,5 @@
 #include "image.h"
+#include "textfile.h"
 #include "audit.h"
 #include "cleanup.h"
 #include "fsutil.h"
@@ -113,27 +114,26 @@ static int build_busybox_tree(const char *dir, struct dome_error *err)
 	return link_applets(dir, err);
 }
 
-/* root's login shell, the last field of its line in ROOTFS/etc/passwd. */
+/* root's login shell, the last field of its line in ROOTFS/etc/passwd (an
+ * image's file: read whole and bounded, core/textfile.h; none if refused). */
 static void login_shell(const char *rootfs, char *out, size_t len)
 {
-	char line[512];
 	out[0] = '\0';
-	/* The image's passwd, even when its etc is a link (dome_open_in_root).
-	 * Not a regular file (a FIFO would block): no shell known. */
-	int fd = dome_open_in_root(rootfs, "etc/passwd", O_RDONLY | O_NONBLOCK, 0);
-	struct stat st;
-	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
-		close(fd);
-		fd = -1;
-	}
-	__cleanup_fclose FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
-	if (fd >= 0 && !f)
-		close(fd);
-	while (f && fgets(line, sizeof line, f)) {
+	/* The image's passwd, even when its etc is a link (dome_open_in_root);
+	 * read whole and bounded (a FIFO or a device is refused, not read). */
+	__cleanup_close int fd = dome_open_in_root(rootfs, "etc/passwd", O_RDONLY | O_NONBLOCK, 0);
+	if (fd < 0)
+		return;
+	__cleanup_free char *text = NULL;
+	struct dome_error ignored;
+	if (dome_text_read_fd(fd, "the image's /etc/passwd", 1024 * 1024, &text, NULL, &ignored) < 0)
+		return;
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, "root:", 5) != 0)
 			continue;
 		char *shell = strrchr(line, ':');
-		shell[strcspn(shell, "\r\n")] = '\0';
+		shell[strcspn(shell, "\r")] = '\0';
 		if (shell[1] == '/')
 			strlcpy(out, shell + 1, len);
 		return;

@@ -2,6 +2,7 @@
 #include "cleanup.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -114,6 +115,30 @@ enum dome_poweroff_ask dome_poweroff_take(int listener)
 		ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 	}
 	return ask;
+}
+
+int dome_poweroff_forward(int monitor_pidfd, enum dome_poweroff_ask ask)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	si.si_signo = DOME_POWEROFF_SIGNAL;
+	si.si_code = SI_QUEUE;
+	si.si_pid = getpid();
+	si.si_uid = getuid();
+	si.si_value.sival_int = (int)ask;
+	return (int)syscall(SYS_pidfd_send_signal, monitor_pidfd, DOME_POWEROFF_SIGNAL, &si, 0);
+}
+
+enum dome_poweroff_ask dome_poweroff_ask_of_signal(int si_code, int value)
+{
+	if (si_code != SI_QUEUE)
+		return DOME_ASK_NONE;
+	switch (value) {
+	case DOME_ASK_POWEROFF: return DOME_ASK_POWEROFF;
+	case DOME_ASK_HALT: return DOME_ASK_HALT;
+	case DOME_ASK_REBOOT: return DOME_ASK_REBOOT;
+	default: return DOME_ASK_NONE;
+	}
 }
 
 const char *dome_poweroff_ask_name(enum dome_poweroff_ask ask)

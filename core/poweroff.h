@@ -13,6 +13,8 @@
 #ifndef DOME_POWEROFF_H
 #define DOME_POWEROFF_H
 
+#include <signal.h>
+
 /* Init side, just before its exec: install the filter and return its
  * listener, or -1 (errno set) where the kernel has no seccomp user
  * notification (the container then runs without it, as before). */
@@ -33,6 +35,17 @@ enum dome_poweroff_ask {
  * shutdown request is returned unanswered (the caller goes with the
  * container); anything else is let through to the kernel. */
 enum dome_poweroff_ask dome_poweroff_take(int listener);
+
+/* `dome exec` processes run under the same filter (their listener is held
+ * by the exec's waiting process, outside the container). A shutdown they ask
+ * for is forwarded to the container's monitor as DOME_POWEROFF_SIGNAL with
+ * the ask as its value (sigqueue), and the monitor ends the run as it does
+ * for init's own request. The monitor lives in the host's PID namespace, out
+ * of the container's reach, so only host root can send it. */
+#define DOME_POWEROFF_SIGNAL SIGUSR2
+int dome_poweroff_forward(int monitor_pidfd, enum dome_poweroff_ask ask);
+/* Monitor side: the ask a queued DOME_POWEROFF_SIGNAL carries, or NONE. */
+enum dome_poweroff_ask dome_poweroff_ask_of_signal(int si_code, int value);
 
 /* "power off", "halt", "reboot". */
 const char *dome_poweroff_ask_name(enum dome_poweroff_ask ask);

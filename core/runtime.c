@@ -27,6 +27,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -1389,6 +1390,13 @@ int dome_monitor_main(int argc, char **argv)
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	/* A `dome exec` process's shutdown request comes as a queued signal
+	 * (poweroff.h): read through a signalfd in the loop below. */
+	sigset_t forwarded;
+	sigemptyset(&forwarded);
+	sigaddset(&forwarded, DOME_POWEROFF_SIGNAL);
+	sigprocmask(SIG_BLOCK, &forwarded, NULL);
+	int sigfd = signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK);
 
 	char path[PATH_MAX];
 	dome_pathf(path, sizeof path, "%s/containers/%s/console.log", root, name);
@@ -1404,11 +1412,12 @@ int dome_monitor_main(int argc, char **argv)
 	/* Copy the console until init is gone and the pty has drained; take
 	 * the reboot(2) listener when C sends it (fd 4) and answer it. */
 	int pidfd = (int)syscall(SYS_pidfd_open, init, 0);
-	enum { CONSOLE, INIT, NOTIFY, LISTENER };
+	enum { CONSOLE, INIT, NOTIFY, LISTENER, FORWARDED };
 	struct pollfd fds[] = { [CONSOLE] = { .fd = 3, .events = POLLIN },
 				[INIT] = { .fd = pidfd, .events = POLLIN },
 				[NOTIFY] = { .fd = 4, .events = POLLIN },
-				[LISTENER] = { .fd = -1, .events = POLLIN } };
+				[LISTENER] = { .fd = -1, .events = POLLIN },
+				[FORWARDED] = { .fd = sigfd, .events = POLLIN } };
 	char buf[4096];
 	bool init_gone = pidfd < 0;
 	enum dome_poweroff_ask asked = DOME_ASK_NONE;
@@ -1436,20 +1445,27 @@ int dome_monitor_main(int argc, char **argv)
 			close(4);
 			fds[NOTIFY].fd = -1;
 		}
+		enum dome_poweroff_ask ask = DOME_ASK_NONE;
+		if (fds[FORWARDED].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
+				ask = dome_poweroff_ask_of_signal(si.ssi_code, si.ssi_int);
+		}
 		if (fds[LISTENER].revents & POLLIN) {
-			enum dome_poweroff_ask ask = dome_poweroff_take(fds[LISTENER].fd);
-			if (ask != DOME_ASK_NONE && asked == DOME_ASK_NONE) {
-				/* Its shutdown is done: end the run now, not after
-				 * the second init sleeps once reboot(2) failed. */
-				asked = ask;
-				int n = snprintf(buf, sizeof buf, "dome: the container asked to %s; %s it\n",
-						 dome_poweroff_ask_name(ask),
-						 ask == DOME_ASK_REBOOT ? "restarting" : "stopping");
-				log_write(&log, path, buf, (size_t)n, &size, max);
-				syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-			}
-		} else if (fds[LISTENER].revents & (POLLHUP | POLLERR)) {
+			enum dome_poweroff_ask own = dome_poweroff_take(fds[LISTENER].fd);
+			if (own != DOME_ASK_NONE)
+				ask = own;
+		} else if (fds[LISTENER].revents & (POLLHUP | POLLERR))
 			fds[LISTENER].fd = -1;
+		if (ask != DOME_ASK_NONE && asked == DOME_ASK_NONE) {
+			/* Its shutdown is done: end the run now, not after
+			 * the second init sleeps once reboot(2) failed. */
+			asked = ask;
+			int n = snprintf(buf, sizeof buf, "dome: the container asked to %s; %s it\n",
+					 dome_poweroff_ask_name(ask),
+					 ask == DOME_ASK_REBOOT ? "restarting" : "stopping");
+			log_write(&log, path, buf, (size_t)n, &size, max);
+			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		}
 		if (fds[INIT].revents & POLLIN)
 			init_gone = true;

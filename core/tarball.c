@@ -150,7 +150,24 @@ static struct archive *open_reader(const char *file, struct dome_error *err)
 	}
 	ar.archive_read_support_filter_all(a);
 	ar.archive_read_support_format_tar(a);
-	if (ar.archive_read_open_filename(a, file, 1 << 16) != ARCHIVE_OK) {
+	/* A regular file only (core/textfile.h's rule): a directory, a device
+	 * or a FIFO is refused, never read until it ends. Checked on an open
+	 * descriptor, which libarchive then reads through /proc/self/fd. */
+	__cleanup_close int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		dome_fail(err, errno, "cannot open %s", file);
+		ar.archive_read_free(a);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		dome_invalid(err, "%s is not a regular file: it cannot be a tar archive", file);
+		ar.archive_read_free(a);
+		return NULL;
+	}
+	char via[64];
+	snprintf(via, sizeof via, "/proc/self/fd/%d", fd);
+	if (ar.archive_read_open_filename(a, via, 1 << 16) != ARCHIVE_OK) {
 		dome_fail(err, ar.archive_errno(a) > 0 ? ar.archive_errno(a) : 0, "cannot read %s as a tar archive: %s",
 			  file, ar.archive_error_string(a));
 		ar.archive_read_free(a);
@@ -420,6 +437,8 @@ int dome_archive_read_first(const char *file, const char *name, size_t max, char
 	if (got != size)
 		return dome_fail(err, 0, "%s: cannot read %s: %s", file, name, ar.archive_error_string(in));
 	buf[size] = '\0';
+	if (memchr(buf, '\0', (size_t)size))
+		return dome_fail(err, 0, "%s: %s holds a NUL byte: it is not a dome backup", file, name);
 	*out = move_ptr(buf);
 	return 0;
 }

@@ -1,6 +1,8 @@
 #include "theme.h"
 #include "cleanup.h"
+#include "conf.h"
 #include "fsutil.h"
+#include "textfile.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -216,14 +218,21 @@ static int finish_parse(int rc, struct parse_state *ps, const char *origin,
 int tui_theme_parse_string(struct tui_theme *t, const char *text, const char *origin,
 			   struct dome_error *err)
 {
+	/* Whole lines only, as for the config (core/conf.h). */
+	if (dome_text_check(text, strlen(text), DOME_INI_LINE_MAX, origin, err) < 0)
+		return -1;
 	struct parse_state ps = { .t = t };
 	return finish_parse(ini_parse_string(text, on_entry, &ps), &ps, origin, err);
 }
 
 int tui_theme_parse_file(struct tui_theme *t, const char *path, struct dome_error *err)
 {
-	struct parse_state ps = { .t = t };
-	return finish_parse(ini_parse(path, on_entry, &ps), &ps, path, err);
+	__cleanup_free char *text = NULL;
+	if (dome_text_read(path, DOME_CONFIG_FILE_MAX, &text, NULL, err) < 0) {
+		dome_error_prefix(err, "theme file");
+		return -1;
+	}
+	return tui_theme_parse_string(t, text, path, err);
 }
 
 static bool theme_name_ok(const char *name)

@@ -92,6 +92,26 @@ for junk in "$(head -c 512 /dev/urandom | tr -d '\0')" "[network]\nbridge = ../.
 done
 refused "a missing --config" --config "$TEST_ROOT/nosuch.conf" ls
 
+# Files that are not whole text files: refused as such, never half-read (a
+# long comment's tail was read as a key, a NUL ended a value silently, a
+# directory read as empty, /dev/zero and a FIFO never ended). The message
+# names the file.
+mkfifo "$TEST_ROOT/fifo.conf" "$TEST_ROOT/fifo.tar"
+printf '[console]\n# %0197dmouse = no\n' 0 > "$TEST_ROOT/long.conf"
+printf '[container]\nstop_timeout = 5\0; and the rest\n' > "$TEST_ROOT/nul.conf"
+for cf in "$TEST_ROOT" /dev/zero "$TEST_ROOT/fifo.conf" "$TEST_ROOT/long.conf" "$TEST_ROOT/nul.conf"; do
+	timeout 20 "$DOME" --config "$cf" ls >"$TEST_ROOT/out" 2>"$TEST_ROOT/err" </dev/null
+	st=$?
+	[ $st = 2 ] && grep -q "^dome: .*$cf" "$TEST_ROOT/err" && ok "config $cf refused, named (exit $st)" || { not_ok "config $cf refused, named (exit $st)"; sed 's/^/#   /' "$TEST_ROOT/err"; }
+done
+for what in restore "image import imp$$"; do
+	for f in "$TEST_ROOT/fifo.tar" "$TEST_ROOT"; do
+		timeout 20 "$DOME" $what "$f" >"$TEST_ROOT/out" 2>"$TEST_ROOT/err" </dev/null
+		st=$?
+		{ [ $st = 1 ] || [ $st = 2 ]; } && grep -q "^dome: .*not a regular file" "$TEST_ROOT/err" && ok "$what of $f refused: not a regular file" || { not_ok "$what of $f refused: not a regular file (exit $st)"; sed 's/^/#   /' "$TEST_ROOT/err"; }
+	done
+done
+
 snapshot "$TEST_ROOT/after"
 if diff -u "$TEST_ROOT/before" "$TEST_ROOT/after" > "$TEST_ROOT/diff"; then
 	ok "inventory, history, state files and working directory unchanged"

@@ -217,6 +217,19 @@ for ask in poweroff reboot; do
 	[ "$ask" = reboot ] && expect_status 0 "stop after the reboot" -- d stop "$C1"
 done
 
+# `dome exec` processes run under init's filter (Seccomp: 2, as init), and a
+# forced reboot(2) from one ends the run as init's own does, instead of
+# reaching the kernel unseen.
+expect_status 0 "start for exec's forced reboot" -- d start "$C1"
+[ "$(d exec "$C1" -- grep '^Seccomp:' /proc/1/status | awk '{print $2}')" = 2 ] && ok "init runs under the seccomp filter" || not_ok "init runs under the seccomp filter"
+[ "$(d exec "$C1" -- grep '^Seccomp:' /proc/self/status | awk '{print $2}')" = 2 ] && ok "exec'd processes run under the seccomp filter" || not_ok "exec'd processes run under the seccomp filter"
+d exec "$C1" -- reboot -f >/dev/null 2>&1
+for _ in $(seq 100); do [ "$(d info "$C1" --json | json_field state)" = stopped ] && break; sleep 0.1; done
+info=$(d info "$C1" --json)
+[ "$(echo "$info" | json_field state)" = stopped ] && [ "$(echo "$info" | json_field exit_code)" = 0 ] && ok "reboot -f from exec: stopped with exit status 0" || { not_ok "reboot -f from exec: stopped with exit status 0"; echo "$info"; }
+d logs "$C1" > "$TEST_ROOT/log"
+expect_grep "$TEST_ROOT/log" "dome: the container asked to reboot" "reboot -f from exec: the console log says so"
+
 # Failed starts leave nothing behind.
 expect_status 1 "create from a missing image fails" -- d create "x$C1" --image nosuch
 [ -z "$(d ls --json | grep "x$C1")" ] && ok "no row for the failed create" || not_ok "no row for the failed create"

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "conf.h"
 
 static void test_defaults(void **state)
@@ -120,6 +121,84 @@ static void test_missing_file(void **state)
 	assert_non_null(strstr(err.msg, "/nonexistent/dome.conf"));
 }
 
+/* Write `len` bytes to a fresh temporary file; its path goes in `path`. */
+static void temp_file(char *path, size_t size, const char *data, size_t len)
+{
+	snprintf(path, size, "/tmp/dome-test-conf-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+/* A comment longer than libinih's line buffer: its tail used to be read as a
+ * line of its own, here `mouse = no`. The whole file is refused instead. */
+static void test_long_line_refused(void **state)
+{
+	(void)state;
+	char text[512];
+	int n = snprintf(text, sizeof text, "[console]\n# %0197d%s\n", 0, "mouse = no");
+	struct dome_config c;
+	struct dome_error err;
+	dome_config_defaults(&c);
+	assert_int_equal(dome_config_parse_string(&c, text, "long.conf", &err), -1);
+	assert_non_null(strstr(err.msg, "line 2 of long.conf"));
+	assert_true(c.mouse);
+	char path[64];
+	temp_file(path, sizeof path, text, (size_t)n);
+	assert_int_equal(dome_config_load(&c, path, true, &err), -1);
+	assert_non_null(strstr(err.msg, "longer than"));
+	assert_true(c.mouse);
+	unlink(path);
+	/* A line just within the limit is read whole. */
+	snprintf(text, sizeof text, "[console]\n# %0196d\nmouse = no\n", 0);
+	assert_int_equal(dome_config_parse_string(&c, text, "ok.conf", &err), 0);
+	assert_false(c.mouse);
+}
+
+/* A NUL used to end the value silently ("de" was taken for "de\0fault"). */
+static void test_nul_refused(void **state)
+{
+	(void)state;
+	static const char text[] = "[console]\ntheme = de\0fault\n";
+	char path[64];
+	temp_file(path, sizeof path, text, sizeof text - 1);
+	struct dome_config c;
+	struct dome_error err;
+	dome_config_defaults(&c);
+	assert_int_equal(dome_config_load(&c, path, true, &err), -1);
+	assert_non_null(strstr(err.msg, "NUL"));
+	assert_string_equal(c.theme, "default");
+	unlink(path);
+}
+
+/* Not a regular file: refused by what it is, never read (/dev/zero never
+ * ended); /dev/null stays the empty config. Too big: refused. */
+static void test_not_a_regular_file(void **state)
+{
+	(void)state;
+	struct dome_config c;
+	struct dome_error err;
+	dome_config_defaults(&c);
+	alarm(20); /* a read of /dev/zero that never ends fails the test, not hangs it */
+	assert_int_equal(dome_config_load(&c, "/tmp", true, &err), -1);
+	assert_non_null(strstr(err.msg, "is not a regular file (it is a directory)"));
+	assert_int_equal(dome_config_load(&c, "/dev/zero", true, &err), -1);
+	assert_non_null(strstr(err.msg, "character device"));
+	alarm(0);
+	assert_int_equal(dome_config_load(&c, "/dev/null", true, &err), 0);
+	size_t big = DOME_CONFIG_FILE_MAX + 1;
+	char *text = malloc(big);
+	assert_non_null(text);
+	memset(text, '\n', big);
+	char path[64];
+	temp_file(path, sizeof path, text, big);
+	free(text);
+	assert_int_equal(dome_config_load(&c, path, true, &err), -1);
+	assert_non_null(strstr(err.msg, "larger than"));
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +208,9 @@ int main(void)
 		cmocka_unit_test(test_errors_name_file_line_key),
 		cmocka_unit_test(test_env_overrides),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_long_line_refused),
+		cmocka_unit_test(test_nul_refused),
+		cmocka_unit_test(test_not_a_regular_file),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
