@@ -113,7 +113,7 @@ static int make_root(const struct dome_ctx *ctx, struct dome_error *err)
 	return 0;
 }
 
-static int make_database(const char *path, struct dome_error *err)
+int dome_make_database_file(const char *path, struct dome_error *err)
 {
 	__cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
@@ -155,7 +155,7 @@ struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *er
 	 * (which persist between runs, store.c) the database's owner and mode
 	 * when it makes them. Settled once, so other runs skip the group
 	 * lookup (NSS can be slow). */
-	if (!ctx->readonly && access(dbpath, F_OK) != 0 && make_database(dbpath, err) < 0)
+	if (!ctx->readonly && access(dbpath, F_OK) != 0 && dome_make_database_file(dbpath, err) < 0)
 		return NULL;
 	ctx->store = dome_store_open(dbpath, ctx->readonly, err);
 	if (!ctx->store)
