@@ -78,6 +78,9 @@ int verb_report(struct cli *cli, int argc, char **argv);
 int verb_rollback(struct cli *cli, int argc, char **argv);
 int verb_net(struct cli *cli, int argc, char **argv);
 int verb_doctor(struct cli *cli, int argc, char **argv);
+/* the metrics history (verbs_metrics.c, verbs_record.c) */
+int verb_metrics(struct cli *cli, int argc, char **argv);
+int verb_record(struct cli *cli, int argc, char **argv);
 int verb_not_implemented(struct cli *cli, int argc, char **argv);
 /* the console (verbs_console.c) */
 int cli_open_console(struct cli *cli, bool wall);

@@ -75,6 +75,21 @@ static const struct cli_verb verbs[] = {
 	  "  TIME is as for 'dome history': 2026-11-24 10:00, -2h, now, ...\n"
 	  "  The timeline merges changes (with their actors) and container events\n"
 	  "  (started, stopped, exited, crashed, oom_kill, limit_hit), oldest first.\n" },
+	{ "metrics", verb_metrics, "NAME [--since T] [--until T] [--step S] [--json|--csv] | "
+	  "--top KEY [--since T] [--limit N] | --prometheus | --influx [--since T]",
+	  "the metrics history (see dome-metrics(7))",
+	  "  NAME                  a container's series (also after it was destroyed), from the\n"
+	  "                        finest tier that covers the window; audited changes marked\n"
+	  "  --since/--until TIME  as for 'dome history' (default the last hour)\n"
+	  "  --step S              one point per S (10s, 5m, 1h, ...), averaged\n"
+	  "  --top KEY             rank containers by cpu, mem, rx, tx, read or write\n"
+	  "  --prometheus          the latest sample, Prometheus text exposition format\n"
+	  "  --influx              the window in InfluxDB line protocol\n" },
+	{ "record", verb_record, "[--interval S] [--count N]",
+	  "sample every container into metrics.db, in the foreground",
+	  "  --interval S   seconds between samples (default [metrics] interval, 10s)\n"
+	  "  --count N      take N samples and exit (default: until SIGTERM)\n"
+	  "One recorder per state root; dome-record.service runs it. dome never needs it.\n" },
 	{ "wall", verb_wall, "[--theme NAME]", "view-only console for wall screens", NULL },
 	{ "doctor", verb_doctor, "[--dry-run] [--json]", "find and repair leftovers",
 	  "  -n, --dry-run   only list what would be repaired\n"

@@ -36,6 +36,10 @@ void dome_config_defaults(struct dome_config *cfg)
 	strlcpy(cfg->theme, "default", sizeof cfg->theme);
 	cfg->refresh_ms = 1000;
 	cfg->mouse = true;
+	cfg->metrics_interval = 10;
+	cfg->metrics_raw_keep = 86400;
+	cfg->metrics_minute_keep = 30 * 86400;
+	cfg->metrics_hour_keep = 2 * 365 * 86400;
 }
 
 static int set_path(char *dst, size_t dstlen, const char *what, const char *v,
@@ -99,7 +103,7 @@ static int set_subnet(struct dome_config *cfg, const char *v, struct dome_error 
 
 /* One table drives parsing, so every key is handled in one place. */
 enum key_type { K_PATH, K_PREFIX, K_IFNAME, K_SUBNET, K_STRING, K_BOOL, K_SIZE, K_SECONDS,
-		K_MILLIS, K_NAME, K_URL };
+		K_MILLIS, K_NAME, K_URL, K_INTERVAL, K_RETENTION, K_FILE };
 
 struct key_def {
 	const char *section, *name;
@@ -125,6 +129,11 @@ static const struct key_def keys[] = {
 	KEY("console", "theme", K_NAME, theme),
 	KEY("console", "refresh", K_MILLIS, refresh_ms),
 	KEY("console", "mouse", K_BOOL, mouse),
+	KEY("metrics", "interval", K_INTERVAL, metrics_interval),
+	KEY("metrics", "raw_retention", K_RETENTION, metrics_raw_keep),
+	KEY("metrics", "minute_retention", K_RETENTION, metrics_minute_keep),
+	KEY("metrics", "hour_retention", K_RETENTION, metrics_hour_keep),
+	KEY("metrics", "textfile", K_FILE, metrics_textfile),
 };
 
 static int set_key(struct dome_config *cfg, const struct key_def *k, const char *v,
@@ -194,6 +203,23 @@ static int set_key(struct dome_config *cfg, const struct key_def *k, const char 
 		*(unsigned *)field = ms;
 		return 0;
 	}
+	case K_INTERVAL: {
+		int64_t secs;
+		if (dome_parse_duration(k->name, v, 1, 3600, &secs, err) < 0)
+			return -1;
+		*(unsigned *)field = (unsigned)secs;
+		return 0;
+	}
+	case K_RETENTION:
+		/* 100 years at most; the order of the tiers is checked where
+		 * they are used (dome record), since keys come one at a time */
+		return dome_parse_duration(k->name, v, 60, 100 * 365 * 86400LL, (int64_t *)field, err);
+	case K_FILE:
+		if (v[0] == '\0') { /* empty: off */
+			field[0] = '\0';
+			return 0;
+		}
+		return set_path(field, k->size, k->name, v, err);
 	}
 	return dome_invalid(err, "internal: unhandled key type");
 }

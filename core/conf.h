@@ -39,6 +39,10 @@ struct dome_config {
 	char theme[64];
 	unsigned refresh_ms;
 	bool mouse;
+	/* [metrics] (dome-metrics(7)); durations in seconds */
+	unsigned metrics_interval;    /* between the recorder's samples */
+	int64_t metrics_raw_keep, metrics_minute_keep, metrics_hour_keep;
+	char metrics_textfile[PATH_MAX]; /* Prometheus textfile export, "" none */
 };
 
 /* Fill with the embedded defaults (no file read). */

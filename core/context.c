@@ -154,7 +154,7 @@ bool dome_release_reserve(const struct dome_ctx *ctx)
 	return dome_path(ctx, path, sizeof path, RESERVE_FILE) == 0 && unlink(path) == 0;
 }
 
-static int make_database(const char *path, struct dome_error *err)
+int dome_make_database_file(const char *path, struct dome_error *err)
 {
 	__cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
@@ -238,7 +238,7 @@ struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *er
 			dome_fail(err, 0, "the inventory %s is missing; %s", dbpath, no_init);
 			return NULL;
 		}
-		if (!ctx->readonly && make_database(dbpath, err) < 0)
+		if (!ctx->readonly && dome_make_database_file(dbpath, err) < 0)
 			return NULL;
 	}
 	ctx->store = dome_store_open(dbpath, ctx->readonly, state ? no_init : NULL, err);

@@ -64,6 +64,11 @@ void dome_note_unrecorded(struct dome_ctx *ctx, const char *fmt, ...)
  * false when there was none. */
 bool dome_release_reserve(const struct dome_ctx *ctx);
 
+/* Make an empty database file as dome.db is made: root and the dome group
+ * (when the host has one), 0640; an existing file is left alone. Used for
+ * dome.db and metrics.db before SQLite opens them. */
+int dome_make_database_file(const char *path, struct dome_error *err);
+
 /* Paths under the state root. */
 int dome_path(const struct dome_ctx *ctx, char *out, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

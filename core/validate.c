@@ -285,3 +285,35 @@ void dome_format_size(uint64_t bytes, char *out, size_t outlen)
 	else
 		snprintf(out, outlen, "%.0f%c", v, units[u]);
 }
+
+int dome_parse_duration(const char *what, const char *s, int64_t min_s, int64_t max_s,
+			int64_t *out_s, struct dome_error *err)
+{
+	size_t nd = s ? strspn(s, "0123456789") : 0;
+	int64_t unit = 1;
+	if (nd > 0 && nd <= 12 && s[nd] && !s[nd + 1]) {
+		switch (s[nd]) {
+		case 's': unit = 1; break;
+		case 'm': unit = 60; break;
+		case 'h': unit = 3600; break;
+		case 'd': unit = 86400; break;
+		case 'w': unit = 7 * 86400; break;
+		case 'y': unit = 365 * 86400; break;
+		default: nd = 0;
+		}
+	} else if (nd == 0 || nd > 12 || s[nd]) {
+		nd = 0;
+	}
+	if (nd == 0)
+		return dome_invalid(err, "%s '%.40s' is not a duration; write a whole number with a "
+				    "unit s, m, h, d, w or y (\"10s\", \"24h\", \"30d\")", what,
+				    s ? s : "");
+	int64_t n = 0;
+	for (size_t i = 0; i < nd; i++)
+		n = n * 10 + (s[i] - '0');
+	if (n > max_s / unit || n * unit < min_s)
+		return dome_invalid(err, "%s '%.40s' is out of range: from %llds to %llds", what, s,
+				    (long long)min_s, (long long)max_s);
+	*out_s = n * unit;
+	return 0;
+}

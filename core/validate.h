@@ -54,6 +54,11 @@ int dome_parse_bool(const char *what, const char *s, bool *out, struct dome_erro
 /* Interface names for bridges: [a-zA-Z0-9_.-]{1,15}, not "." or "..". */
 int dome_validate_ifname(const char *what, const char *s, struct dome_error *err);
 
+/* A duration in whole seconds: "90", "90s", "5m", "2h", "7d", "2w", "1y"
+ * (365 days), in [min_s, max_s]. */
+int dome_parse_duration(const char *what, const char *s, int64_t min_s, int64_t max_s,
+			int64_t *out_s, struct dome_error *err);
+
 /* Render a byte count for humans: "512M", "1.5G", "unlimited". */
 void dome_format_size(uint64_t bytes, char *out, size_t outlen);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "conf.h"
+#include "validate.h"
 
 static void test_defaults(void **state)
 {
@@ -55,6 +56,33 @@ static void test_values(void **state)
 	assert_int_equal(c.refresh_ms, 500);
 }
 
+static void test_metrics_keys(void **state)
+{
+	(void)state;
+	struct dome_config c;
+	struct dome_error err;
+	dome_config_defaults(&c);
+	assert_int_equal(c.metrics_interval, 10);
+	assert_true(c.metrics_raw_keep == 86400 && c.metrics_minute_keep == 30 * 86400 &&
+		    c.metrics_hour_keep == 2 * 365 * 86400);
+	assert_string_equal(c.metrics_textfile, "");
+	assert_int_equal(dome_config_parse_string(&c,
+		"[metrics]\ninterval = 30s\nraw_retention = 2d\nminute_retention = 8w\n"
+		"hour_retention = 5y\ntextfile = /var/lib/ne/dome.prom\n", "m.conf", &err), 0);
+	assert_int_equal(c.metrics_interval, 30);
+	assert_true(c.metrics_raw_keep == 2 * 86400 && c.metrics_minute_keep == 56 * 86400 &&
+		    c.metrics_hour_keep == 5 * 365 * 86400);
+	assert_string_equal(c.metrics_textfile, "/var/lib/ne/dome.prom");
+	int64_t s;
+	assert_int_equal(dome_parse_duration("x", "90", 1, 100, &s, &err), 0);
+	assert_int_equal(s, 90);
+	assert_int_equal(dome_parse_duration("x", "5x", 1, 1000, &s, &err), -1);
+	assert_int_equal(dome_parse_duration("x", "", 1, 1000, &s, &err), -1);
+	assert_int_equal(dome_parse_duration("x", "m", 1, 1000, &s, &err), -1);
+	assert_int_equal(dome_parse_duration("x", "0s", 1, 1000, &s, &err), -1);
+	assert_int_equal(dome_parse_duration("x", "99999999999999y", 1, 1000, &s, &err), -1);
+}
+
 static void expect_error(const char *text, const char *line_part, const char *key_part)
 {
 	struct dome_config c, before;
@@ -86,6 +114,15 @@ static void test_errors_name_file_line_key(void **state)
 	expect_error("[paths]\nroot = /var/../etc\n", "line 2", "root");
 	expect_error("garbage line without equals\n", "line 1", NULL);
 	expect_error("[network]\nnameservers = 1.1.1.1 $(reboot)\n", "line 2", "nameservers");
+}
+
+static void test_metrics_errors(void **state)
+{
+	(void)state;
+	expect_error("[metrics]\ninterval = 0\n", "line 2", "interval");
+	expect_error("[metrics]\ninterval = 2h\n", "line 2", "interval");
+	expect_error("[metrics]\nraw_retention = 10s\n", "line 2", "raw_retention");
+	expect_error("[metrics]\ntextfile = relative.prom\n", "line 2", "textfile");
 }
 
 static void test_env_overrides(void **state)
@@ -206,6 +243,8 @@ int main(void)
 		cmocka_unit_test(test_shipped_file_parses),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors_name_file_line_key),
+		cmocka_unit_test(test_metrics_keys),
+		cmocka_unit_test(test_metrics_errors),
 		cmocka_unit_test(test_env_overrides),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_long_line_refused),
