@@ -5,6 +5,7 @@
 #include "proc.h"
 #include "settings.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -175,6 +176,23 @@ static const char *const root_state[] = {
 	"containers", "images", "backups", "history.head", "events.head", "dome.db-wal",
 };
 
+static bool dir_is_empty(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return false;
+	}
+	bool empty = true;
+	for (struct dirent *e; empty && (e = readdir(d));)
+		empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+	closedir(d);
+	return empty;
+}
+
 /* The first of those present in the root, or NULL for a new (or empty) root. */
 static const char *root_has_state(const struct dome_ctx *ctx)
 {
@@ -182,9 +200,14 @@ static const char *root_has_state(const struct dome_ctx *ctx)
 	if (dfd < 0)
 		return NULL;
 	struct stat sb;
-	for (size_t i = 0; i < DOME_ARRAY_SIZE(root_state); i++)
-		if (fstatat(dfd, root_state[i], &sb, AT_SYMLINK_NOFOLLOW) == 0)
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(root_state); i++) {
+		if (fstatat(dfd, root_state[i], &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		/* An empty directory holds nothing to lose: every writable run
+		 * makes containers/ and images/ (rootperm.h) before this. */
+		if (!S_ISDIR(sb.st_mode) || !dir_is_empty(dfd, root_state[i]))
 			return root_state[i];
+	}
 	return NULL;
 }
 
