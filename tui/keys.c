@@ -69,8 +69,12 @@ static void report(struct tui *t, int rc, const struct dome_error *err, const ch
 {
 	if (rc < 0)
 		tui_status(t, true, "%s", err->msg);
+	else if (t->ctx->unrecorded[0])
+		tui_status(t, true, "%s %s, but not recorded: %s", name, done, t->ctx->unrecorded);
 	else
 		tui_status(t, false, "%s %s", name, done);
+	/* Said once: the console outlives the change. */
+	t->ctx->unrecorded[0] = '\0';
 	tui_refresh_data(t);
 }
 
