@@ -89,6 +89,16 @@ static int on_create_opt(int opt, const char *arg, void *data)
 	return rc < 0 ? cli_fail(&o->err) : 0;
 }
 
+/* Limits stored for a stopped container that the host cannot give (a
+ * running one is refused them): said now, not at the next failed start. */
+static void warn_unfit(struct dome_ctx *ctx, int rc, const char *name)
+{
+	struct dome_error err;
+	if (rc == 0 && dome_container_fit_host(ctx, name, &err) < 0)
+		fprintf(stderr, "dome: warning: %s; '%s' will not start until that changes\n",
+			cli_esc(err.msg), name);
+}
+
 int verb_create(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -122,7 +132,9 @@ int verb_create(struct cli *cli, int argc, char **argv)
 		return status;
 	struct dome_error err;
 	int rc = dome_container_create(ctx, &o.spec, &err);
-	return finish(rc, &err, o.spec.start ? "created and started" : "created", o.spec.name);
+	status = finish(rc, &err, o.spec.start ? "created and started" : "created", o.spec.name);
+	warn_unfit(ctx, rc, o.spec.name);
+	return status;
 }
 
 /* Verbs that take one container name and call one core function. */
@@ -261,7 +273,9 @@ int verb_set(struct cli *cli, int argc, char **argv)
 		return status;
 	struct dome_error err;
 	int rc = dome_container_set(ctx, name, argv + optind + 1, (size_t)(argc - optind - 1), &err);
-	return finish(rc, &err, "updated", name);
+	status = finish(rc, &err, "updated", name);
+	warn_unfit(ctx, rc, name);
+	return status;
 }
 
 int verb_exec(struct cli *cli, int argc, char **argv)

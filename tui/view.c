@@ -461,6 +461,11 @@ static void edit_limit(struct tui *t, struct tui_row *r)
 	if (tui_engine.set(t->ctx, name, assignments, 1, &err) < 0) {
 		strlcpy(limit_error, err.msg, sizeof limit_error);
 		tui_status(t, true, "%s", err.msg);
+	} else if (tui_engine.fit_host && tui_engine.fit_host(t->ctx, name, &err) < 0) {
+		/* stored for a stopped container; its next start would fail */
+		strlcpy(limit_error, err.msg, sizeof limit_error);
+		tui_status(t, true, "%s: %s stored, but %s; it will not start until that changes",
+			   name, assign, err.msg);
 	} else {
 		limit_error[0] = '\0';
 		tui_status(t, false, "%s: %s applied%s", name, assign,
