@@ -30,7 +30,15 @@ struct cli_verb {
 /* The context, opened once; NULL after printing the error (see cli_status). */
 struct dome_ctx *cli_ctx(struct cli *cli, struct dome_error *err);
 
-/* Print "dome: <message>" to stderr and return the matching exit status. */
+/* From here on stdout and stderr show control characters escaped
+ * (core/escape.h), newlines and tabs kept: every verb but the console. */
+void cli_escape_output(void);
+/* A string from outside dome (a reason, a member name) escaped in full,
+ * newlines too, for one field of a line; valid until four more calls. */
+const char *cli_esc(const char *s);
+
+/* Print "dome: <message>" to stderr, escaped (core/escape.h), and return
+ * the matching exit status. */
 int cli_fail(const struct dome_error *err);
 /* A usage error: message, a pointer to --help, exit status 2. */
 int cli_usage(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -23,7 +23,12 @@ static const struct cli_verb verbs[] = {
 	{ "clone", verb_clone, "SRC NEW", "copy a container", NULL },
 	{ "set", verb_set, "NAME KEY=VALUE...", "change limits and settings", NULL },
 	{ "exec", verb_exec, "NAME [-- CMD...]", "run a command inside a container", NULL },
-	{ "logs", verb_logs, "NAME [--follow] [--tail N]", "show a container's console log", NULL },
+	{ "logs", verb_logs, "NAME [--follow] [--tail N] [--raw]", "show a container's console log",
+	  "  -f, --follow   keep printing what the container writes\n"
+	  "  -n, --tail N   start N lines before the end\n"
+	  "  --raw          the log's bytes as written (only to a pipe or a file)\n"
+	  "Control characters in the log (escape sequences that would retitle, clear or\n"
+	  "reprogram the terminal) are shown escaped, as \\e, \\r, \\xNN; --raw does not.\n" },
 	{ "image", verb_image_all, "ls|rm|import|export|set|debian ...", "manage images",
 	  "  ls [--json]                  list images\n"
 	  "  rm NAME                      remove an image no container uses\n"
@@ -242,6 +247,9 @@ int main(int argc, char **argv)
 				cli.verb = &verbs[i];
 		if (!cli.verb)
 			return cli_usage(&cli, "unknown verb '%s'", name);
+		/* The console draws through ncurses, which escapes for itself. */
+		if (cli.verb->run != verb_wall)
+			cli_escape_output();
 		status = cli.verb->run(&cli, argc - optind, argv + optind);
 	}
 	/* Done, but not all of it recorded: said after the verb's own output. */

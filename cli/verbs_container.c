@@ -94,6 +94,16 @@ static int on_create_opt(int opt, const char *arg, void *data)
 	return rc < 0 ? cli_fail(&o->err) : 0;
 }
 
+/* Limits stored for a stopped container that the host cannot give (a
+ * running one is refused them): said now, not at the next failed start. */
+static void warn_unfit(struct dome_ctx *ctx, int rc, const char *name)
+{
+	struct dome_error err;
+	if (rc == 0 && dome_container_fit_host(ctx, name, &err) < 0)
+		fprintf(stderr, "dome: warning: %s; '%s' will not start until that changes\n",
+			cli_esc(err.msg), name);
+}
+
 int verb_create(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -127,7 +137,9 @@ int verb_create(struct cli *cli, int argc, char **argv)
 		return status;
 	struct dome_error err;
 	int rc = dome_container_create(ctx, &o.spec, &err);
-	return finish(rc, &err, o.spec.start ? "created and started" : "created", o.spec.name);
+	status = finish(rc, &err, o.spec.start ? "created and started" : "created", o.spec.name);
+	warn_unfit(ctx, rc, o.spec.name);
+	return status;
 }
 
 /* Verbs that take one container name and call one core function. */
@@ -266,7 +278,9 @@ int verb_set(struct cli *cli, int argc, char **argv)
 		return status;
 	struct dome_error err;
 	int rc = dome_container_set(ctx, name, argv + optind + 1, (size_t)(argc - optind - 1), &err);
-	return finish(rc, &err, "updated", name);
+	status = finish(rc, &err, "updated", name);
+	warn_unfit(ctx, rc, name);
+	return status;
 }
 
 /* Copy the user's terminal to the container's pty and back, raw, with the
@@ -354,7 +368,7 @@ int verb_exec(struct cli *cli, int argc, char **argv)
 /* ------------------------------------------------------------------- logs */
 
 struct logs_opts {
-	bool follow;
+	bool follow, raw;
 	uint64_t tail;
 	struct dome_error err;
 };
@@ -366,14 +380,37 @@ static int on_logs_opt(int opt, const char *arg, void *data)
 		o->follow = true;
 		return 0;
 	}
+	if (opt == 'R') {
+		o->raw = true;
+		return 0;
+	}
 	if (opt == 'n')
 		return dome_parse_uint("tail", arg, 0, 10000000, &o->tail, &o->err) < 0
 			       ? cli_fail(&o->err) : 0;
 	return EXIT_USAGE;
 }
 
+/* The log as the container wrote it (--raw, never to a terminal), or
+ * through stdout, which shows its control characters escaped. */
+static void put_log(const char *buf, size_t n, bool raw)
+{
+	if (!raw) {
+		fwrite(buf, 1, n, stdout);
+		return;
+	}
+	while (n > 0) {
+		ssize_t w = write(STDOUT_FILENO, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
 /* Print the last `tail` lines of fd (all when tail is UINT64_MAX). */
-static void print_tail(int fd, uint64_t tail)
+static void print_tail(int fd, uint64_t tail, bool raw)
 {
 	off_t size = lseek(fd, 0, SEEK_END);
 	off_t start = 0;
@@ -398,7 +435,7 @@ static void print_tail(int fd, uint64_t tail)
 	char buf[65536];
 	ssize_t n;
 	while ((n = read(fd, buf, sizeof buf)) > 0)
-		fwrite(buf, 1, (size_t)n, stdout);
+		put_log(buf, (size_t)n, raw);
 	fflush(stdout);
 }
 
@@ -407,6 +444,7 @@ int verb_logs(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "follow", no_argument, NULL, 'f' },
 		{ "tail", required_argument, NULL, 'n' },
+		{ "raw", no_argument, NULL, 'R' },
 		{ 0 },
 	};
 	struct logs_opts o = { .tail = UINT64_MAX };
@@ -415,6 +453,10 @@ int verb_logs(struct cli *cli, int argc, char **argv)
 		return status;
 	if (optind + 1 != argc)
 		return cli_usage(cli, "logs takes exactly one container name");
+	/* Raw bytes would let the container drive the operator's terminal. */
+	if (o.raw && isatty(STDOUT_FILENO))
+		return cli_usage(cli, "--raw writes the log's bytes unescaped, so only to a pipe or a "
+				 "file, not to a terminal");
 	const char *name = argv[optind];
 	struct dome_ctx *ctx = open_or_fail(cli, &status);
 	if (!ctx)
@@ -435,7 +477,7 @@ int verb_logs(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (fd >= 0)
-		print_tail(fd, o.tail);
+		print_tail(fd, o.tail, o.raw);
 	while (o.follow) {
 		/* Poll for growth and for rotation (a new file at the path). */
 		usleep(200 * 1000);
@@ -443,16 +485,16 @@ int verb_logs(struct cli *cli, int argc, char **argv)
 		if (stat(path, &st_path) == 0 && (fd < 0 || (fstat(fd, &st_fd) == 0 &&
 							   st_fd.st_ino != st_path.st_ino))) {
 			if (fd >= 0)
-				print_tail(fd, 0) , close(fd);
+				print_tail(fd, 0, o.raw), close(fd);
 			fd = open(path, O_RDONLY | O_CLOEXEC);
 			if (fd >= 0)
-				print_tail(fd, UINT64_MAX);
+				print_tail(fd, UINT64_MAX, o.raw);
 			continue;
 		}
 		char buf[65536];
 		ssize_t n;
 		while (fd >= 0 && (n = read(fd, buf, sizeof buf)) > 0)
-			fwrite(buf, 1, (size_t)n, stdout);
+			put_log(buf, (size_t)n, o.raw);
 		fflush(stdout);
 	}
 	return EXIT_OK;

@@ -1,6 +1,7 @@
 /* The audit history and the incident report: history, history verify, report.
  * All read-only: they work in --readonly runs and for the dome group. */
 #include "cli.h"
+#include "escape.h"
 #include "audit.h"
 #include "cleanup.h"
 #include "report.h"
@@ -201,6 +202,13 @@ static void row_cells(json_t *row, char cells[NCOLS][192])
 	snprintf(cells[COL_TARGET], 192, "%s", str(row, "target") ? str(row, "target") : "?");
 	snprintf(cells[COL_RESULT], 192, "%s", result_label(str(row, "result")));
 	snprintf(cells[COL_REASON], 192, "%s", str(row, "reason") ? str(row, "reason") : "");
+	/* A reason, a target typed by someone: one line each, nothing that a
+	 * terminal would act on (core/escape.h). */
+	for (int i = 0; i < NCOLS; i++) {
+		char shown[192];
+		dome_escape_str(cells[i], shown, sizeof shown);
+		memcpy(cells[i], shown, sizeof shown);
+	}
 }
 
 /* Column widths fit the page's content, capped so the line fits the
@@ -560,12 +568,26 @@ static void fill_details(FILE *f, json_t *e)
 		fprintf(f, "%sfrom %s", sep, str(e, "ssh_client"));
 }
 
+/* The text escaped in full (core/escape.h): a reason, an error message or
+ * a parameter is one field of one line of the report. */
+static char *escaped(char *text)
+{
+	if (!text)
+		return NULL;
+	size_t cap = 4 * strlen(text) + 8;
+	char *out = malloc(cap);
+	if (out)
+		dome_escape_str(text, out, cap);
+	free(text);
+	return out;
+}
+
 static void entry_text(json_t *e, struct entry_text *t)
 {
-	t->who = memstream_text(fill_who, e);
-	t->what = memstream_text(fill_what, e);
-	t->result = memstream_text(fill_result, e);
-	t->details = memstream_text(fill_details, e);
+	t->who = escaped(memstream_text(fill_who, e));
+	t->what = escaped(memstream_text(fill_what, e));
+	t->result = escaped(memstream_text(fill_result, e));
+	t->details = escaped(memstream_text(fill_details, e));
 }
 
 static void entry_text_free(struct entry_text *t)
@@ -576,14 +598,12 @@ static void entry_text_free(struct entry_text *t)
 	free(t->details);
 }
 
-/* Text for a report: control characters become '?'; in Markdown, the
- * characters that would change the document's structure are escaped. */
+/* Text for a report, escaped already (entry_text); in Markdown, the
+ * characters that would change the document's structure are escaped too. */
 static void put_safe(const char *s, bool markdown)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			putchar('?');
-		else if (markdown && strchr("\\`*_[]<|#", *p))
+		if (markdown && strchr("\\`*_[]<|#", *p))
 			printf("\\%c", *p);
 		else
 			putchar(*p);

@@ -170,5 +170,26 @@ int verb_info(struct cli *cli, int argc, char **argv)
 	print_limit("cpu weight", c.limits.cpu_weight, false);
 	printf("  %-12s %s\n", "cpuset", c.limits.cpuset[0] ? c.limits.cpuset : "all");
 	print_limit("pids", c.limits.pids, false);
+	/* io, one line per device: MAJ:MIN and the figures set ("-": none) */
+	if (c.limits.nio == 0)
+		printf("  %-12s unlimited\n", "io");
+	for (size_t i = 0; i < c.limits.nio; i++) {
+		const struct dome_io_limit *d = &c.limits.io[i];
+		char dev[32], rbps[16] = "-", wbps[16] = "-", riops[24] = "-", wiops[24] = "-";
+		snprintf(dev, sizeof dev, "io %u:%u", d->major, d->minor);
+		if (d->rbps) {
+			dome_format_size(d->rbps, rbps, sizeof rbps - 2);
+			strcat(rbps, "/s");
+		}
+		if (d->wbps) {
+			dome_format_size(d->wbps, wbps, sizeof wbps - 2);
+			strcat(wbps, "/s");
+		}
+		if (d->riops)
+			snprintf(riops, sizeof riops, "%llu", (unsigned long long)d->riops);
+		if (d->wiops)
+			snprintf(wiops, sizeof wiops, "%llu", (unsigned long long)d->wiops);
+		printf("  %-12s rbps %s, wbps %s, riops %s, wiops %s\n", dev, rbps, wbps, riops, wiops);
+	}
 	return EXIT_OK;
 }

@@ -7,6 +7,7 @@
 #include "cleanup.h"
 #include "fault.h"
 #include "fsutil.h"
+#include "hostfit.h"
 #include "image.h"
 #include "poweroff.h"
 #include "proc.h"
@@ -636,6 +637,11 @@ static int apply_set(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 	 * and nothing is stored; the stored settings never claim a limit the
 	 * running container does not have. */
 	if (is_running(&c)) {
+		/* What the host cannot give is refused by name, not by the
+		 * kernel's EINVAL (core/hostfit.h); a stopped container gets a
+		 * warning from the caller (dome_container_fit_host). */
+		if (dome_limits_fit_host(&c.limits, &want.limits, err) < 0)
+			return -1;
 		struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c.name, err);
 		if (!cg)
 			return -1;
@@ -681,13 +687,22 @@ int dome_container_set(struct dome_ctx *ctx, const char *name, char *const *assi
 	 * them under the lock), so a refused set leaves no audit record. */
 	struct dome_container cur, merged;
 	if (dome_inv_find(ctx->store, name, &cur, err) == 1 &&
-	    settings_merge(&cur, assignments, n, &merged, err) < 0) {
+	    (settings_merge(&cur, assignments, n, &merged, err) < 0 ||
+	     (is_running(&cur) && dome_limits_fit_host(&cur.limits, &merged.limits, err) < 0))) {
 		json_decref(params);
 		return -1;
 	}
 	struct set_arg a = { name, assignments, n };
 	struct dome_change ch = { .action = "set", .target = name, .params = params };
 	return dome_mutate(ctx, &ch, apply_set, &a, err);
+}
+
+int dome_container_fit_host(struct dome_ctx *ctx, const char *name, struct dome_error *err)
+{
+	struct dome_container c;
+	if (dome_inv_get(ctx->store, name, &c, err) < 0)
+		return -1;
+	return dome_limits_fit_host(NULL, &c.limits, err);
 }
 
 /* ------------------------------------------- apply paths for other actions */

@@ -41,6 +41,10 @@ int dome_container_clone(struct dome_ctx *ctx, const char *src, const char *dst,
  * stored, and applied live to a running container; all or nothing. */
 int dome_container_set(struct dome_ctx *ctx, const char *name, char *const *assignments,
 		       size_t n, struct dome_error *err);
+/* Do the stored limits fit this host (core/hostfit.h)? 0, or -1 with a
+ * message naming the first that does not: for a warning after a set or a
+ * create of a stopped container, whose next start would fail. */
+int dome_container_fit_host(struct dome_ctx *ctx, const char *name, struct dome_error *err);
 
 /* The work of set, freeze/unfreeze, start and stop for a change recorded
  * under another action (rollback.c): call them only from inside the apply

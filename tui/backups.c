@@ -107,7 +107,10 @@ static void draw_backup_row(struct tui *t, const struct dome_backup_info *b, int
 	attrset(selected ? tui_attr(t, TUI_SELECTED) : (int)A_NORMAL);
 	if (selected)
 		tui_clear_line(y, 0);
-	mvaddnstr(y, 0, line, COLS);
+	/* names and files from archives and directories: escaped */
+	char fit[sizeof line];
+	tui_fit(line, COLS, fit, sizeof fit);
+	mvaddstr(y, 0, fit);
 	attrset(A_NORMAL);
 }
 
@@ -117,7 +120,9 @@ void tui_backups_draw(struct tui *t, int y)
 	char line[PATH_MAX + 64];
 	attrset(tui_attr(t, TUI_LABEL));
 	snprintf(line, sizeof line, "Directory %s  (o another one)", current_dir(t));
-	mvaddnstr(y++, 2, line, COLS - 2);
+	char fit[PATH_MAX + 64]; /* a typed directory: escaped */
+	tui_fit(line, COLS - 2, fit, sizeof fit);
+	mvaddstr(y++, 2, fit);
 	attrset(A_NORMAL);
 	if (list_error[0]) {
 		draw_error(t, y + 1, list_error);

@@ -14,4 +14,5 @@ const struct tui_engine tui_engine = {
 	.set = dome_container_set,
 	.exec = dome_container_exec,
 	.log_path = dome_container_log_path,
+	.fit_host = dome_container_fit_host,
 };

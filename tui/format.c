@@ -1,4 +1,5 @@
 #include "format.h"
+#include "escape.h"
 #include "validate.h"
 
 #include <stdio.h>
@@ -130,7 +131,7 @@ int tui_cells(const char *s)
 	return n;
 }
 
-void tui_fit(const char *s, int width, char *out, size_t len)
+void tui_fit(const char *raw, int width, char *out, size_t len)
 {
 	if (len == 0)
 		return;
@@ -138,6 +139,10 @@ void tui_fit(const char *s, int width, char *out, size_t len)
 		out[0] = '\0';
 		return;
 	}
+	/* Whatever it holds (an error quoting a name, a container's hostname),
+	 * it is drawn with its control characters escaped (core/escape.h). */
+	char s[2048];
+	dome_escape_str(raw, s, sizeof s);
 	if (tui_cells(s) <= width) {
 		snprintf(out, len, "%s", s);
 		return;

@@ -38,7 +38,8 @@ int tui_sparkline(const uint8_t *samples, size_t n, int width, bool utf8, char *
 /* Number of terminal cells of a UTF-8 string (our glyphs are all one cell). */
 int tui_cells(const char *s);
 
-/* Copy `s` into out cut to at most `width` cells; a cut string ends in '~'. */
+/* Copy `s` into out, control characters escaped (core/escape.h), cut to at
+ * most `width` cells; a cut string ends in '~'. */
 void tui_fit(const char *s, int width, char *out, size_t len);
 
 /* Should the console draw UTF-8 glyphs? From the locale's codeset and TERM

@@ -57,7 +57,10 @@ static void draw_image_row(struct tui *t, const struct dome_image *img, int y, b
 	attrset(selected ? tui_attr(t, TUI_SELECTED) : (int)A_NORMAL);
 	if (selected)
 		tui_clear_line(y, 0);
-	mvaddnstr(y, 0, line, COLS);
+	/* names and files from archives and directories: escaped */
+	char fit[sizeof line];
+	tui_fit(line, COLS, fit, sizeof fit);
+	mvaddstr(y, 0, fit);
 	attrset(A_NORMAL);
 }
 

@@ -47,6 +47,7 @@ struct tui_engine {
 	int (*set)(struct dome_ctx *, const char *, char *const *, size_t, struct dome_error *);
 	int (*exec)(struct dome_ctx *, const char *, char *const[], int *, struct dome_error *);
 	int (*log_path)(struct dome_ctx *, const char *, char *, size_t);
+	int (*fit_host)(struct dome_ctx *, const char *, struct dome_error *);
 };
 extern const struct tui_engine tui_engine;
 

@@ -3,6 +3,7 @@
  * with dome_container_set; a refusal (from validation or the kernel) stays
  * shown under the limits until the next edit. */
 #include "tui.h"
+#include "escape.h"
 #include "format.h"
 #include "validate.h"
 #include "cleanup.h"
@@ -220,11 +221,7 @@ static size_t load_log(struct tui *t, const char *name, char *buf, size_t max, c
 		*nl = '\0';
 		p = nl + 1;
 	}
-	for (size_t i = 0; i < count; i++)
-		for (char *q = lines[i]; *q; q++)
-			if (!isprint((unsigned char)*q) && *q != '\t')
-				*q = '?';
-	return count;
+	return count; /* escaped when drawn (draw_logs) */
 }
 
 #define LOG_BYTES (256 * 1024)
@@ -257,7 +254,14 @@ static void draw_logs(struct tui *t, const struct tui_row *r, int y)
 	for (size_t i = first; i < n && y < LINES - 2; i++, y++) {
 		bool hit = log_search[0] && strstr(log_lines[i], log_search);
 		attrset(hit ? tui_attr(t, TUI_SELECTED) : (int)A_NORMAL);
-		mvaddnstr(y, 0, log_lines[i], COLS);
+		/* The container's bytes, shown as `dome logs` shows them:
+		 * control characters escaped (core/escape.h), its CR LF a line. */
+		char shown[2048];
+		size_t len = strlen(log_lines[i]);
+		if (len > 0 && log_lines[i][len - 1] == '\r')
+			len--;
+		dome_escape(log_lines[i], len, true, DOME_ESC_KEEP_LINES, shown, sizeof shown, NULL);
+		mvaddnstr(y, 0, shown, COLS);
 	}
 	attrset(A_NORMAL);
 }
@@ -350,7 +354,9 @@ static void draw_procs(struct tui *t, const struct tui_row *r, int y)
 		char cmd[1024];
 		if (!proc_cmdline(pids[i], cmd, sizeof cmd))
 			continue; /* exited since cgroup.procs was read */
-		mvprintw(y++, 0, "%8d  %.*s", (int)pids[i], COLS > 11 ? COLS - 11 : 0, cmd);
+		char fit[1024]; /* the container's own words: escaped */
+		tui_fit(cmd, COLS > 11 ? COLS - 11 : 0, fit, sizeof fit);
+		mvprintw(y++, 0, "%8d  %s", (int)pids[i], fit);
 		shown++;
 	}
 	if (!shown)
@@ -455,6 +461,11 @@ static void edit_limit(struct tui *t, struct tui_row *r)
 	if (tui_engine.set(t->ctx, name, assignments, 1, &err) < 0) {
 		strlcpy(limit_error, err.msg, sizeof limit_error);
 		tui_status(t, true, "%s", err.msg);
+	} else if (tui_engine.fit_host && tui_engine.fit_host(t->ctx, name, &err) < 0) {
+		/* stored for a stopped container; its next start would fail */
+		strlcpy(limit_error, err.msg, sizeof limit_error);
+		tui_status(t, true, "%s: %s stored, but %s; it will not start until that changes",
+			   name, assign, err.msg);
 	} else {
 		limit_error[0] = '\0';
 		tui_status(t, false, "%s: %s applied%s", name, assign,

@@ -126,4 +126,48 @@ for p in /a /b "/a;b" "/tmp/a;b" "/\$(id)" /etc/new$$ /escape; do
 done
 ls /sys/fs/cgroup/*/escape /sys/fs/cgroup/unified/escape >/dev/null 2>&1 && not_ok "no cgroup escaped the hierarchy" || ok "no cgroup escaped the hierarchy"
 expect_status 0 "the history chain verifies" -- "$DOME" history verify
+
+# What came from outside reaches the terminal with its control characters
+# escaped: a container's console log (it could retitle, clear or reprogram
+# the terminal), a name or an archive member quoted in an error, a reason.
+esc=$(printf '\033')
+no_esc() { # DESC FILE: no ESC, BEL, CR or C1 CSI byte in FILE
+	if LC_ALL=C grep -q "[$esc$(printf '\007\r')]\|$(printf '\302\233')" "$2"; then
+		not_ok "$1"; od -c "$2" | head -5 | sed 's/^/#   /'
+	else ok "$1"; fi
+}
+"$DOME" info "a${esc}]0;pwned$(printf '\007')" 2>"$TEST_ROOT/err" >/dev/null
+no_esc "an error quoting a bad name is escaped" "$TEST_ROOT/err"
+expect_grep "$TEST_ROOT/err" 'a\\e]0;pwned\\x07' "the name is shown as \\e]0;pwned\\x07"
+"$DOME" "nosuch${esc}[2J" 2>"$TEST_ROOT/err"
+no_esc "an unknown verb is quoted escaped" "$TEST_ROOT/err"
+python3 - "$TEST_ROOT/evil.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    for name in ("../\x1b]0;pwned\x07", "bin/\x1b[2Jx"):
+        info = tarfile.TarInfo(name); info.size = 1
+        t.addfile(info, io.BytesIO(b"x"))
+PY
+"$DOME" image import "evil$$" "$TEST_ROOT/evil.tar" >/dev/null 2>"$TEST_ROOT/err"
+no_esc "an error quoting an archive member is escaped" "$TEST_ROOT/err"
+expect_grep "$TEST_ROOT/err" '\\e]0;pwned' "the member is shown escaped"
+"$DOME" --reason "$(printf 'line one\nID  TIME  root  destroy  web  ok\033[2J')" set "$G" pids=77 >/dev/null 2>&1
+"$DOME" history > "$TEST_ROOT/history"
+no_esc "history shows a reason escaped" "$TEST_ROOT/history"
+expect_grep "$TEST_ROOT/history" 'line one\\nID  TIME' "the reason stays on its line, its newline shown as \\n"
+"$DOME" report --since -1h > "$TEST_ROOT/report"
+no_esc "the report shows a reason escaped" "$TEST_ROOT/report"
+expect_status 0 "start $G" -- "$DOME" start "$G"
+"$DOME" exec "$G" -- sh -c 'printf "hostile\033]0;pwned\007 \033[2J\233x \303\274\rover\n" > /dev/console'
+"$DOME" logs "$G" > "$TEST_ROOT/log"
+no_esc "dome logs escapes the container's control characters" "$TEST_ROOT/log"
+expect_grep "$TEST_ROOT/log" 'hostile\\e]0;pwned\\x07 \\e\[2J\\x9bx ü\\rover$' "dome logs shows them as \\e, \\r, \\xNN (UTF-8 kept, CR LF a line)"
+"$DOME" logs --raw "$G" > "$TEST_ROOT/raw"
+grep -q "hostile${esc}]0;pwned" "$TEST_ROOT/raw" && ok "--raw to a file writes the bytes as they are" || not_ok "--raw to a file writes the bytes as they are"
+script -qec "$DOME logs --raw $G" /dev/null > "$TEST_ROOT/tty" 2>&1
+st=$?
+[ "$st" = 2 ] && ! grep -q "hostile" "$TEST_ROOT/tty" && ok "--raw to a terminal is refused" || { not_ok "--raw to a terminal is refused (exit $st)"; sed 's/^/#   /' "$TEST_ROOT/tty"; }
+script -qec "$DOME logs $G" /dev/null 2>&1 | tr -d '\r' > "$TEST_ROOT/tty" # the pty's own CR LF
+no_esc "dome logs on a terminal escapes them too" "$TEST_ROOT/tty"
+expect_grep "$TEST_ROOT/tty" 'hostile\\e]0;pwned' "dome logs on a terminal shows them escaped"
 finish

@@ -96,8 +96,14 @@ check "newest first: set above create" test -n "$a" -a -n "$b" -a "${a:-0}" -lt 
 check "the History tab shows only $C (no create of $O)" test "$(screen main | grep -c ' create ')" -eq 1
 
 # ---- logs, processes, overview ----
+# The container writes escape sequences (retitle, clear) and UTF-8 to its
+# console: the Logs tab draws them escaped, as `dome logs` prints them, and
+# the UTF-8 as it is.
+"$DOME" exec "$C" -- sh -c 'printf "hostile\033]0;pwned\007 title\033[2J clear \303\274n\303\257\n" > /dev/console'
 T send-keys -t main 3
 check "the Logs tab shows the console log line" wait_for main "dome: container $C up"
+check "the Logs tab shows the container's escape sequences escaped" wait_for main 'hostile\\e\]0;pwned\\x07 title\\e\[2J clear ünï'
+check "the container did not retitle the terminal" test "$(T display-message -p -t main '#{pane_title}')" != pwned
 T send-keys -t main 4
 cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" | sed 's/ *$//')
 check "the Processes tab shows init ($pid: $cmd)" wait_for main "^ *$pid  $cmd"

@@ -124,8 +124,8 @@ if [ -n "$blk" ]; then
 	expect_status 0 "set an I/O limit on $blk" -- d set "$C1" "io=$blk:rbps=10M,wiops=100"
 	rb=$(cat "/sys/fs/cgroup/blkio/$DOME_CGROUP_PREFIX/$C1/blkio.throttle.read_bps_device" 2>/dev/null || grep "^$blk " "/sys/fs/cgroup/$DOME_CGROUP_PREFIX/$C1/io.max")
 	case "$rb" in *"$blk 10485760"*|*"$blk rbps=10485760"*) ok "I/O read limit in the cgroup";; *) not_ok "I/O read limit in the cgroup ($rb)";; esac
-	expect_status 1 "an I/O limit on a missing device is refused" -- d set "$C1" io=999:0:rbps=1M pids=3
-	expect_grep "$TEST_ROOT/err" "restored" "and what was written before it is restored"
+	expect_status 2 "an I/O limit on a missing device is refused" -- d set "$C1" io=999:0:rbps=1M pids=3
+	expect_grep "$TEST_ROOT/err" "no block device 999:0" "the refusal names the missing device"
 	[ "$(cg_file pids pids.max pids.max)" = 8 ] && ok "pids unchanged by the refused change" || not_ok "pids unchanged by the refused change"
 	expect_status 0 "remove the I/O limit" -- d set "$C1" "io=$blk:max"
 fi
@@ -229,6 +229,31 @@ info=$(d info "$C1" --json)
 [ "$(echo "$info" | json_field state)" = stopped ] && [ "$(echo "$info" | json_field exit_code)" = 0 ] && ok "reboot -f from exec: stopped with exit status 0" || { not_ok "reboot -f from exec: stopped with exit status 0"; echo "$info"; }
 d logs "$C1" > "$TEST_ROOT/log"
 expect_grep "$TEST_ROOT/log" "dome: the container asked to reboot" "reboot -f from exec: the console log says so"
+
+# Limits the host cannot give (more CPUs than it has, a cpuset naming absent
+# CPUs, io on an absent device or a partition) are valid values the kernel
+# refuses at every start: refused for a running container, a warning for a
+# stopped one. info shows io limits.
+ncpu=$(nproc --all)
+disk=$(cat "/sys/block/$(ls /sys/block | head -1)/dev")
+part=$(for p in /sys/class/block/*/partition; do [ -e "$p" ] && cat "$(dirname "$p")/dev" && break; done)
+expect_status 0 "start for the host checks" -- d start "$C1"
+for v in "cpus=$((ncpu + 1))" "cpuset=$((ncpu + 7))" "io=4000:4000:rbps=1M" ${part:+"io=$part:rbps=1M"}; do
+	expect_status 2 "running: $v is refused" -- d set "$C1" "$v"
+	expect_grep "$TEST_ROOT/err" "this host\|partition" "running: the refusal of $v names what the host lacks"
+done
+[ "$(d info "$C1" --json | json_field cpuset)" = null ] && ok "the refused values were not stored" || not_ok "the refused values were not stored"
+expect_status 0 "running: io on a disk the host has" -- d set "$C1" "io=$disk:rbps=1M,wiops=100"
+d info "$C1" > "$TEST_ROOT/info"
+expect_grep "$TEST_ROOT/info" "io $disk  *rbps 1M/s, wbps -, riops -, wiops 100" "info shows the io limit"
+expect_status 0 "remove it" -- d set "$C1" "io=$disk:max"
+expect_status 0 "stop for the host checks" -- d stop --kill "$C1"
+for v in "cpus=$((ncpu + 1))" "cpuset=$((ncpu + 7))" "io=4000:4000:rbps=1M"; do
+	expect_status 0 "stopped: $v is stored" -- d set "$C1" "$v"
+	expect_grep "$TEST_ROOT/err" "^dome: warning: .*will not start" "stopped: $v gets a warning"
+done
+expect_status 0 "back to limits the host has" -- d set "$C1" cpus=max cpuset=all io=4000:4000:max
+[ -z "$(grep warning "$TEST_ROOT/err")" ] && ok "no warning once they fit" || not_ok "no warning once they fit"
 
 # Failed starts leave nothing behind.
 expect_status 1 "create from a missing image fails" -- d create "x$C1" --image nosuch
