@@ -246,7 +246,7 @@ static int show_top(struct cli *cli, struct dome_ctx *ctx, struct dome_metrics *
 	if (dome_metrics_key_parse(a->top, &key, &err) < 0 ||
 	    (a->limit && dome_parse_uint("--limit", a->limit, 1, 100000, &limit, &err) < 0))
 		return cli_usage(cli, "%s", err.msg);
-	enum dome_metrics_tier tier = dome_metrics_pick_tier(&ctx->cfg, w->since, now_s);
+	enum dome_metrics_tier tier = dome_metrics_rank_tier(&ctx->cfg, w, now_s);
 	__cleanup_free struct dome_metrics_rank *rows = NULL;
 	size_t n;
 	if (dome_metrics_top(m, key, tier, w, (size_t)limit, &rows, &n, &err) < 0)

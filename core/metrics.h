@@ -90,6 +90,13 @@ int dome_metrics_series(struct dome_metrics *m, const char *name,
 			struct dome_metric_point **out, size_t *n, int64_t *destroyed_at,
 			struct dome_error *err);
 
+/* The tier --top ranks from: as pick_tier, but minute buckets at least
+ * for a window of an hour or more. Their sums and counts make the averages
+ * exact over whole minutes (the window's edges are rounded to them) and
+ * they are a sixth of the raw rows at 10 s. */
+enum dome_metrics_tier dome_metrics_rank_tier(const struct dome_config *cfg,
+					      const struct dome_metrics_window *w, int64_t now_s);
+
 enum dome_metrics_key { DOME_MKEY_CPU, DOME_MKEY_MEM, DOME_MKEY_RX, DOME_MKEY_TX,
 			DOME_MKEY_READ, DOME_MKEY_WRITE };
 /* "cpu" "mem" "rx" "tx" "read" "write"; -1 with a usage error otherwise. */

@@ -42,6 +42,15 @@ enum dome_metrics_tier dome_metrics_pick_tier(const struct dome_config *cfg, int
 	return DOME_TIER_HOUR;
 }
 
+enum dome_metrics_tier dome_metrics_rank_tier(const struct dome_config *cfg,
+					      const struct dome_metrics_window *w, int64_t now_s)
+{
+	enum dome_metrics_tier t = dome_metrics_pick_tier(cfg, w->since, now_s);
+	if (t == DOME_TIER_RAW && w->until - w->since >= 3600)
+		t = DOME_TIER_MINUTE;
+	return t;
+}
+
 /* Sums of one step while it is being built. */
 struct acc {
 	int64_t t, n, nr;

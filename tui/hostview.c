@@ -21,6 +21,7 @@ static const char *const titles[] = {
 	[HOST_CHECK] = "Kernel check",
 	[HOST_HISTORY] = "History (all containers)",
 	[HOST_BACKUPS] = "Backups",
+	[HOST_METRICS] = "Metrics recorder",
 };
 
 /* What each view adds to the keys line. */
@@ -268,7 +269,7 @@ void tui_host_draw(struct tui *t)
 	/* This view's own keys first: on a narrow terminal the line is cut. */
 	char keys[256];
 	snprintf(keys, sizeof keys, "%s  i images  B backups  N network  K kernel check  "
-		 "H history  Esc back", view_keys[t->host_view] ? view_keys[t->host_view] : "");
+		 "H history  S metrics  Esc back", view_keys[t->host_view] ? view_keys[t->host_view] : "");
 	attrset(tui_attr(t, TUI_DIM));
 	int x = getcurx(stdscr);
 	if (x < COLS)
@@ -281,6 +282,7 @@ void tui_host_draw(struct tui *t)
 	case HOST_NETWORK: draw_network(t, y); break;
 	case HOST_CHECK: draw_check(t, y); break;
 	case HOST_HISTORY: tui_history_draw(t, NULL, y, &t->view_scroll); break;
+	case HOST_METRICS: tui_metrics_host_draw(t, y); break;
 	}
 }
 
@@ -300,6 +302,7 @@ bool tui_host_key(struct tui *t, int ch)
 	case 'K': tui_host_open(t, HOST_CHECK); return true;
 	case 'H': tui_host_open(t, HOST_HISTORY); return true;
 	case 'B': tui_host_open(t, HOST_BACKUPS); return true;
+	case 'S': tui_host_open(t, HOST_METRICS); return true;
 	case 'r': case KEY_F(5):
 		if (t->host_view == HOST_CHECK)
 			run_check(t);

@@ -420,6 +420,7 @@ static void k_backups(struct tui *t) { tui_host_open(t, HOST_BACKUPS); }
 static void k_network(struct tui *t) { tui_host_open(t, HOST_NETWORK); }
 static void k_check(struct tui *t) { tui_host_open(t, HOST_CHECK); }
 static void k_history(struct tui *t) { tui_host_open(t, HOST_HISTORY); }
+static void k_metrics(struct tui *t) { tui_host_open(t, HOST_METRICS); }
 
 #define ESC 27
 
@@ -441,7 +442,7 @@ const struct tui_key tui_keys[] = {
 	{ 'C', 0, NULL, NULL, "clone the selected container (a stopped copy under a new name)", true, k_clone },
 	{ 'b', 0, NULL, NULL, "back up the selected container (it keeps running; B lists backups)", true, k_backup },
 	{ 'm', 0, NULL, NULL, "make an image from the selected container (commit: its image with its changes)", true, k_commit },
-	{ '\n', KEY_ENTER, "Ent", "View", "open the selected container (tabs: overview, limits, logs, processes, network, history)", false, k_view },
+	{ '\n', KEY_ENTER, "Ent", "View", "open the selected container (tabs: overview, limits, logs, processes, network, history, metrics)", false, k_view },
 	{ 'L', 0, NULL, NULL, "edit the selected container's limits", false, k_limits },
 	{ 'l', 0, NULL, NULL, "show the selected container's console log", false, k_logs },
 	{ 'i', 0, NULL, NULL, "host: images (size, users, arch, init, digest; d removes, x exports)", false, k_images },
@@ -449,6 +450,7 @@ const struct tui_key tui_keys[] = {
 	{ 'N', 0, NULL, NULL, "host: network settings (bridge, subnet, leases)", false, k_network },
 	{ 'K', 0, NULL, NULL, "host: kernel check (the features dome needs)", false, k_check },
 	{ 'H', 0, NULL, NULL, "host: history of every change, newest first (who, what, result, reason)", false, k_history },
+	{ 'S', 0, NULL, NULL, "host: the metrics recorder (running?, interval, metrics.db size, bytes per sample)", false, k_metrics },
 	{ KEY_F(5), 'r', "F5", "Refresh", "refresh now", false, k_refresh },
 	{ 'M', 0, NULL, NULL, "mouse on/off (click selects, wheel scrolls)", false, k_mouse },
 	{ KEY_UP, 'k', NULL, NULL, "move up", false, k_up },

@@ -80,7 +80,8 @@ enum tui_col {
 enum tui_mode { MODE_MAIN, MODE_HELP, MODE_VIEW, MODE_HOST };
 
 /* Host views (hostview.c), opened from the main screen. */
-enum tui_host_view { HOST_IMAGES, HOST_NETWORK, HOST_CHECK, HOST_HISTORY, HOST_BACKUPS };
+enum tui_host_view { HOST_IMAGES, HOST_NETWORK, HOST_CHECK, HOST_HISTORY, HOST_BACKUPS,
+		     HOST_METRICS };
 
 struct tui {
 	struct dome_ctx *ctx;
@@ -224,6 +225,13 @@ bool tui_view_key(struct tui *t, int ch);
 void tui_history_draw(struct tui *t, const char *target, int y, size_t *sel);
 /* Roll back the selected record (dome_rollback), after a confirmation. */
 void tui_history_rollback(struct tui *t);
+
+/* metrics.c: the container view's Metrics tab (w switches the window) and
+ * the host view of the recorder */
+void tui_metrics_draw(struct tui *t, const char *name, int y);
+bool tui_metrics_key(struct tui *t, int ch);
+void tui_metrics_close(void);
+void tui_metrics_host_draw(struct tui *t, int y);
 
 /* hostview.c */
 void tui_host_open(struct tui *t, enum tui_host_view v);

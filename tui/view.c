@@ -1,4 +1,5 @@
-/* One container (Enter): tabs Overview, Limits, Logs, Processes, Network.
+/* One container (Enter): tabs Overview, Limits, Logs, Processes, Network,
+ * History, Metrics (metrics.c).
  * Limits are edited with the core parsers checking as you type and applied
  * with dome_container_set; a refusal (from validation or the kernel) stays
  * shown under the limits until the next edit. */
@@ -19,8 +20,8 @@
 #include <unistd.h>
 
 static const char *const tabs[] = { "Overview", "Limits", "Logs", "Processes", "Network",
-				    "History" };
-enum { TAB_OVERVIEW, TAB_LIMITS, TAB_LOGS, TAB_PROCS, TAB_NET, TAB_HISTORY, TAB_COUNT };
+				    "History", "Metrics" };
+enum { TAB_OVERVIEW, TAB_LIMITS, TAB_LOGS, TAB_PROCS, TAB_NET, TAB_HISTORY, TAB_METRICS, TAB_COUNT };
 
 struct limit_item {
 	const char *key;      /* dome_container_set key */
@@ -410,6 +411,7 @@ void tui_view_draw(struct tui *t)
 	case TAB_PROCS: draw_procs(t, r, y); break;
 	case TAB_NET: draw_net(t, r, y); break;
 	case TAB_HISTORY: tui_history_draw(t, r->c.name, y, &t->view_scroll); break;
+	case TAB_METRICS: tui_metrics_draw(t, r->c.name, y); break;
 	}
 }
 
@@ -491,7 +493,7 @@ bool tui_view_key(struct tui *t, int ch)
 		t->view_scroll = 0;
 		t->view_follow = true;
 		return true;
-	case '1': case '2': case '3': case '4': case '5': case '6':
+	case '1': case '2': case '3': case '4': case '5': case '6': case '7':
 		t->view_tab = ch - '1';
 		t->view_scroll = 0;
 		t->view_follow = true;
@@ -511,6 +513,8 @@ bool tui_view_key(struct tui *t, int ch)
 			edit_limit(t, r);
 		return true;
 	}
+	if (t->view_tab == TAB_METRICS)
+		return tui_metrics_key(t, ch);
 	if (t->view_tab == TAB_HISTORY && ch == 'u') {
 		tui_history_rollback(t);
 		return true;

@@ -13,9 +13,11 @@
 # START+STEP, ... (those phases run after the real-time ones, in the future,
 # so their timestamps follow the real ones).
 . "${DOME_SRCDIR:-.}/tests/lib.sh"
+. "${DOME_SRCDIR:-.}/tests/console/tmux.sh"
+SOCK="dome-metrics-$$"
 [ "$(id -u)" = 0 ] || { echo "# needs root"; exit 77; }
 [ -x "$DOME" ] || { echo "# no dome binary at $DOME"; exit 99; }
-for tool in jq sqlite3 promtool setpriv; do
+for tool in jq sqlite3 promtool setpriv tmux; do
 	command -v $tool >/dev/null || { echo "# $tool is missing (scripts/packages installs it)"; exit 99; }
 done
 
@@ -31,6 +33,7 @@ DB="$DOME_ROOT/metrics.db"
 made_group=
 rec_pid=
 cleanup() {
+	T kill-server 2>/dev/null
 	[ -n "$rec_pid" ] && kill -9 "$rec_pid" 2>/dev/null
 	for c in "$B" "$I" "$M"; do "$DOME" destroy --force "$c" >/dev/null 2>&1; done
 	ip link del "$BR" 2>/dev/null
@@ -57,16 +60,22 @@ d set "$M" memory=512M >/dev/null
 
 # ---- CPU: a busy loop against an idle container ----
 d exec "$B" -- /bin/sh -c 'while :; do :; done >/dev/null 2>&1 </dev/null &'
+# what the kernel itself counted for the busy container over the recording
+usec() { d info "$1" --json | jq '.. | .cpu_usec? // empty' | head -1; }
+u0=$(usec "$B"); t0=$(date +%s%N)
 expect_status 0 "dome record --interval 1 --count 5 takes its samples and exits" -- \
 	d record --interval 1 --count 5
+u1=$(usec "$B"); t1=$(date +%s%N)
+kernel=$(awk -v u=$((u1 - u0)) -v t=$(( (t1 - t0) / 1000 )) 'BEGIN { printf "%.1f", u * 100 / t }')
 series "$B" > "$TEST_ROOT/b.json"
 series "$I" > "$TEST_ROOT/i.json"
 bcpu=$(jq '[.points[] | .cpu_pct | select(. != null)] | add / length' "$TEST_ROOT/b.json")
 icpu=$(jq '[.points[] | .cpu_pct | select(. != null)] | add / length' "$TEST_ROOT/i.json")
-# ~100% of one core; less when the host is busy, so the bound is loose
-awk -v b="$bcpu" 'BEGIN { exit !(b >= 40 && b <= 110) }' \
-	&& ok "the busy container's series shows ~100% CPU ($bcpu)" \
-	|| not_ok "the busy container's series shows ~100% CPU ($bcpu)"
+# ~100% of one core on a quiet host; on a busy one, what the scheduler gave
+# it: the series must agree with the kernel's own count for the same time
+awk -v b="$bcpu" -v k="$kernel" 'BEGIN { d = b - k; if (d < 0) d = -d; exit !(b >= 25 && b <= 105 && d < 15) }' \
+	&& ok "the busy container's series shows ~100% CPU ($bcpu%; the kernel counted $kernel%)" \
+	|| not_ok "the busy container's series shows ~100% CPU ($bcpu%; the kernel counted $kernel%)"
 awk -v i="$icpu" 'BEGIN { exit !(i < 5) }' \
 	&& ok "the idle container's series shows ~0% CPU ($icpu)" \
 	|| not_ok "the idle container's series shows ~0% CPU ($icpu)"
@@ -126,6 +135,35 @@ d metrics "$B" --since -1m --csv > "$TEST_ROOT/csv"
 head -1 "$TEST_ROOT/csv" | grep -q '^time,samples,cpu_pct,mem_bytes,mem_limit,pids,rx_bps,tx_bps,read_bps,write_bps,changes$' \
 	&& grep -q ',#[0-9]' "$TEST_ROOT/csv" && ok "--csv has the columns and the change" || not_ok "--csv has the columns and the change"
 
+# ---- the console: the Metrics tab draws the series ----
+# console SESSION ENV...: the console on this root, the busy container selected
+console() {
+	local s=$1; shift
+	tmux_session "$s" 120 50 env "$@" DOME_ROOT="$DOME_ROOT" DOME_CONFIG="$DOME_CONFIG" \
+		DOME_CGROUP_PREFIX="$DOME_CGROUP_PREFIX" "$DOME"
+	wait_for "$s" "^$B " || return 1
+	T send-keys -t "$s" / "$B" Enter
+	sleep 0.3
+	T send-keys -t "$s" Enter
+	wait_for "$s" "Metrics" && T send-keys -t "$s" 7
+}
+console tab TERM=xterm-256color LANG=C.UTF-8
+check "the Metrics tab opens on the 1h window" wait_for tab "Window 1h .*tier raw"
+check "the CPU chart is labelled with its unit and scale" wait_for tab "CPU (% of one core)"
+check "its axis is labelled 100%" wait_for tab "^ *100%│"
+check "the busy minute is drawn in blocks" bash -c "$(declare -f screen T); SOCK=$SOCK; screen tab | sed -n '/CPU (%/,/^Memory/p' | grep -q '│.*[▁▂▃▄▅▆▇█]'"
+check "the memory chart rises (blocks)" bash -c "$(declare -f screen T); SOCK=$SOCK; screen tab | sed -n '/^Memory/,/^Net/p' | grep -q '│.*[▁▂▃▄▅▆▇█]'"
+check "the change is marked on the time axis" wait_for tab "└.*▲"
+check "and named under it" wait_for tab "▲ .*change #[0-9]*: set memory=300M"
+T send-keys -t tab w
+check "w switches to 24h" wait_for tab "Window 24h .*tier raw"
+T send-keys -t tab w
+check "and to 30d, from the minute tier" wait_for tab "Window 30d .*tier minute"
+console ascii TERM=vt100 LANG=C DOME_ASCII=1
+check "ASCII fallback: the axis and bars in ASCII" wait_for ascii "^ *100%|"
+check "ASCII fallback: bars drawn with #" bash -c "$(declare -f screen T); SOCK=$SOCK; screen ascii | sed -n '/CPU (%/,/^Memory/p' | grep -q '|.*#'"
+check "ASCII fallback: the change marked with ^" wait_for ascii "^  ^ .*set memory=300M"
+
 # ---- exports ----
 d metrics --prometheus > "$TEST_ROOT/prom"
 if promtool check metrics < "$TEST_ROOT/prom" > "$TEST_ROOT/promtool" 2>&1; then
@@ -168,8 +206,16 @@ expect_grep "$TEST_ROOT/err" "already runs.*pid $rec_pid" "and says which pid ho
 promtool check metrics < "$TEST_ROOT/dome.prom" >/dev/null 2>&1 && ok "the textfile is a valid exposition" \
 	|| not_ok "the textfile is a valid exposition"
 ls -a "$TEST_ROOT" | grep -q '\.tmp$' && not_ok "no temp file left beside the textfile" || ok "no temp file left beside the textfile"
+tmux_session host 120 40 env TERM=xterm-256color LANG=C.UTF-8 DOME_ROOT="$DOME_ROOT" \
+	DOME_CONFIG="$DOME_CONFIG" DOME_CGROUP_PREFIX="$DOME_CGROUP_PREFIX" "$DOME"
+wait_for host "Containers" && T send-keys -t host S
+check "the host view shows the recorder running, with its pid" wait_for host "Recorder .*running (pid $rec_pid)"
+check "and its interval" wait_for host "Interval  *1s$"
+check "and the size of metrics.db" wait_for host "metrics.db  *$DB, [0-9.]*[KMG]"
+check "and the bytes per sample" wait_for host "Bytes per sample  *[0-9]* bytes per stored container sample"
 kill -TERM "$rec_pid"
 wait "$rec_pid"; rc=$?; rec_pid=
+check "the host view sees the recorder stop" wait_for host "Recorder .*not running"
 [ "$rc" = 0 ] && grep -q "stopped after" "$TEST_ROOT/rec1.log" && ok "SIGTERM ends the recorder cleanly" \
 	|| not_ok "SIGTERM ends the recorder cleanly (exit $rc)"
 conf
