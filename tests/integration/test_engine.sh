@@ -223,12 +223,25 @@ done
 expect_status 0 "start for exec's forced reboot" -- d start "$C1"
 [ "$(d exec "$C1" -- grep '^Seccomp:' /proc/1/status | awk '{print $2}')" = 2 ] && ok "init runs under the seccomp filter" || not_ok "init runs under the seccomp filter"
 [ "$(d exec "$C1" -- grep '^Seccomp:' /proc/self/status | awk '{print $2}')" = 2 ] && ok "exec'd processes run under the seccomp filter" || not_ok "exec'd processes run under the seccomp filter"
-d exec "$C1" -- reboot -f >/dev/null 2>&1
+# poweroff -f from an exec stops the run (cleanly); reboot -f restarts it.
+d exec "$C1" -- poweroff -f >/dev/null 2>&1
 for _ in $(seq 100); do [ "$(d info "$C1" --json | json_field state)" = stopped ] && break; sleep 0.1; done
 info=$(d info "$C1" --json)
-[ "$(echo "$info" | json_field state)" = stopped ] && [ "$(echo "$info" | json_field exit_code)" = 0 ] && ok "reboot -f from exec: stopped with exit status 0" || { not_ok "reboot -f from exec: stopped with exit status 0"; echo "$info"; }
+[ "$(echo "$info" | json_field state)" = stopped ] && [ "$(echo "$info" | json_field exit_code)" = 0 ] && ok "poweroff -f from exec: stopped with exit status 0" || { not_ok "poweroff -f from exec: stopped with exit status 0"; echo "$info"; }
 d logs "$C1" > "$TEST_ROOT/log"
-expect_grep "$TEST_ROOT/log" "dome: the container asked to reboot" "reboot -f from exec: the console log says so"
+expect_grep "$TEST_ROOT/log" "dome: the container asked to power off" "poweroff -f from exec: the console log says so"
+expect_status 0 "start for exec's forced reboot" -- d start "$C1"
+pid=$(d info "$C1" --json | json_field pid)
+d exec "$C1" -- reboot -f >/dev/null 2>&1
+for _ in $(seq 100); do
+	info=$(d info "$C1" --json)
+	[ "$(echo "$info" | json_field state)" = running ] && [ "$(echo "$info" | json_field pid)" != "$pid" ] && break
+	sleep 0.1
+done
+[ "$(echo "$info" | json_field state)" = running ] && [ "$(echo "$info" | json_field pid)" != "$pid" ] && ok "reboot -f from exec: running again with a new init" || { not_ok "reboot -f from exec: running again with a new init"; echo "$info"; }
+d logs "$C1" > "$TEST_ROOT/log"
+expect_grep "$TEST_ROOT/log" "dome: the container asked to reboot; restarting" "reboot -f from exec: the console log says so"
+expect_status 0 "stop after exec's forced reboot" -- d stop --kill "$C1"
 
 # Limits the host cannot give (more CPUs than it has, a cpuset naming absent
 # CPUs, io on an absent device or a partition) are valid values the kernel
