@@ -4,6 +4,7 @@
 #include "fault.h"
 #include "fsutil.h"
 #include "image.h"
+#include "limit_events.h"
 #include "names.h"
 #include "net.h"
 #include "poweroff.h"
@@ -990,6 +991,12 @@ static void record_exit_events(struct dome_ctx *ctx, const struct dome_container
 			       int wait_status, bool requested, int64_t oom_new)
 {
 	struct dome_error ignored;
+	/* Its monitor records OOM kills as they happen (core/limit_events.h):
+	 * only those it could not record are recorded here. */
+	int64_t live = 0;
+	if (oom_new > 0 && c->started_at &&
+	    dome_events_count_since(ctx, c->name, "oom_kill", c->started_at, &live, &ignored) == 0)
+		oom_new -= live;
 	if (oom_new > 0)
 		dome_event_record(ctx, c->name, "oom_kill",
 				  json_pack("{s:I}", "count", (json_int_t)oom_new), &ignored);
@@ -1230,21 +1237,33 @@ int dome_monitor_main(int argc, char **argv)
 	/* Copy the console until init is gone and the pty has drained; take
 	 * the reboot(2) listener when C sends it (fd 4) and answer it. */
 	int pidfd = (int)syscall(SYS_pidfd_open, init, 0);
-	enum { CONSOLE, INIT, NOTIFY, LISTENER, FORWARDED };
-	struct pollfd fds[] = { [CONSOLE] = { .fd = 3, .events = POLLIN },
-				[INIT] = { .fd = pidfd, .events = POLLIN },
-				[NOTIFY] = { .fd = 4, .events = POLLIN },
-				[LISTENER] = { .fd = -1, .events = POLLIN },
-				[FORWARDED] = { .fd = sigfd, .events = POLLIN } };
+	/* The limit watch (core/limit_events.h) is opened once C has sent its
+	 * listener (NOTIFY): by then C is in every dir of its cgroup. */
+	setenv("DOME_CGROUP_PREFIX", argv[2], 1);
+	setenv("DOME_BRIDGE", argv[3], 1);
+	struct dome_limit_watch *limits = NULL;
+	enum { CONSOLE, INIT, NOTIFY, LISTENER, FORWARDED, NFIXED };
+	struct pollfd fds[NFIXED + 3] = { [CONSOLE] = { .fd = 3, .events = POLLIN },
+					  [INIT] = { .fd = pidfd, .events = POLLIN },
+					  [NOTIFY] = { .fd = 4, .events = POLLIN },
+					  [LISTENER] = { .fd = -1, .events = POLLIN },
+					  [FORWARDED] = { .fd = sigfd, .events = POLLIN } };
 	char buf[4096];
 	bool init_gone = pidfd < 0;
 	enum dome_poweroff_ask asked = DOME_ASK_NONE;
 	while (!init_gone) {
-		if (poll(fds, DOME_ARRAY_SIZE(fds), -1) < 0) {
+		size_t nwatch = dome_limit_watch_fds(limits, fds + NFIXED);
+		int ready = poll(fds, NFIXED + nwatch, dome_limit_watch_timeout(limits));
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		bool hit = ready == 0;
+		for (size_t i = NFIXED; i < NFIXED + nwatch; i++)
+			hit = hit || fds[i].revents;
+		if (hit)
+			dome_limit_watch_wake(limits);
 		if (fds[CONSOLE].revents & POLLIN) {
 			ssize_t n = read(3, buf, sizeof buf);
 			if (n > 0)
@@ -1256,6 +1275,7 @@ int dome_monitor_main(int argc, char **argv)
 			fds[LISTENER].fd = dome_fd_recv(4); /* -1: C had none to send */
 			close(4);
 			fds[NOTIFY].fd = -1;
+			limits = dome_limit_watch_open(root, argv[2], name);
 		}
 		enum dome_poweroff_ask ask = DOME_ASK_NONE;
 		if (fds[FORWARDED].revents & POLLIN) {
@@ -1293,10 +1313,11 @@ int dome_monitor_main(int argc, char **argv)
 	for (ssize_t n; (n = read(3, buf, sizeof buf)) > 0;)
 		log_write(&log, path, buf, (size_t)n, &size, max);
 
+	/* Limit hits and OOM kills held back by the rate limit, recorded
+	 * before the exit is published: the run's cleanup counts them. */
+	dome_limit_watch_end(limits);
 	/* Record the exit and remove what the run made, unless the dome
 	 * holding the lock does (see "recording a run's end"). */
-	setenv("DOME_CGROUP_PREFIX", argv[2], 1);
-	setenv("DOME_BRIDGE", argv[3], 1);
 	monitor_record_end(root, rundir, name, init, init_start, status);
 	_exit(0);
 }
