@@ -237,7 +237,7 @@ expect_grep "$TEST_ROOT/log" "dome: the container asked to reboot" "reboot -f fr
 # refuses at every start: refused for a running container, a warning for a
 # stopped one. info shows io limits.
 ncpu=$(nproc --all)
-disk=$(cat "/sys/block/$(ls /sys/block | head -1)/dev")
+disk=${blk:-$(cat "/sys/block/$(ls /sys/block | head -1)/dev")} # a real disk where there is one
 part=$(for p in /sys/class/block/*/partition; do [ -e "$p" ] && cat "$(dirname "$p")/dev" && break; done)
 expect_status 0 "start for the host checks" -- d start "$C1"
 for v in "cpus=$((ncpu + 1))" "cpuset=$((ncpu + 7))" "io=4000:4000:rbps=1M" ${part:+"io=$part:rbps=1M"}; do
