@@ -285,6 +285,28 @@ static const char SQL_REPORT_EVENT_COUNTS[] =
 	"SELECT count(*), coalesce(sum(kind = 'crashed'), 0), coalesce(sum(kind = 'oom_kill'), 0), "
 	"coalesce(sum(kind = 'limit_hit'), 0) FROM events WHERE at >= ?1 AND at < ?2";
 
+static const char SQL_EVENT_COUNT_SUM[] =
+	"SELECT coalesce(sum(json_extract(detail, '$.count')), 0) FROM events "
+	"WHERE container = ?1 AND kind = ?2 AND at >= ?3";
+
+int dome_events_count_since(struct dome_ctx *ctx, const char *container, const char *kind,
+			    int64_t since_ms, int64_t *sum, struct dome_error *err)
+{
+	sqlite3_stmt *s = dome_store_stmt(ctx->store, SQL_EVENT_COUNT_SUM, err);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, container, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 3, since_ms);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return dome_store_fail(ctx->store, err, "counting a container's events");
+	}
+	*sum = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return 0;
+}
+
 static int count_window(struct dome_ctx *ctx, const char *sql, int64_t since, int64_t until,
 			const char *const names[], json_t *summary, struct dome_error *err)
 {

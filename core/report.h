@@ -22,7 +22,10 @@
  *   exited     init exited on its own with status 0       {exit_code}
  *   crashed    init exited non-zero or was killed         {exit_code, signal}
  *   oom_kill   the kernel's OOM killer killed a process   {count, memory_max}
- *   limit_hit  a limit was reached (pids.max, memory.high...) {limit, value}
+ *   limit_hit  a limit was reached (pids.max, memory.high, memory.max)
+ *                                                       {limit, value, count}
+ *   (both recorded by the container's monitor as they happen, at most once
+ *   per kind every 10 s with the count since the last row: limit_events.h)
  *   frozen / thawed  the freezer changed state
  * Any other kind is refused, so a typo in the engine is an error, not a
  * silently uncounted event. */
@@ -33,6 +36,11 @@ extern const char *const dome_event_kinds[];
  * inline. Refused in read-only mode and for unknown kinds. */
 int dome_event_record(struct dome_ctx *ctx, const char *container, const char *kind,
 		      json_t *detail, struct dome_error *err);
+
+/* The sum of the `count` figures of KIND events of CONTAINER since
+ * since_ms (the OOM kills of a run its monitor recorded as they came). */
+int dome_events_count_since(struct dome_ctx *ctx, const char *container, const char *kind,
+			    int64_t since_ms, int64_t *sum, struct dome_error *err);
 
 /* Walk the events' hash chain: *checked chained events read, *unchained the
  * events recorded before the chain existed (schema 5). *bad_id = 0 when it

@@ -5,6 +5,7 @@
 #include "fault.h"
 #include "fsutil.h"
 #include "image.h"
+#include "limit_events.h"
 #include "names.h"
 #include "net.h"
 #include "poweroff.h"
@@ -1135,6 +1136,13 @@ static void end_event(struct dome_ctx *ctx, const char *name, const char *kind, 
 static void record_exit_events(struct dome_ctx *ctx, const struct dome_container *c,
 			       int wait_status, bool requested, int64_t oom_new)
 {
+	struct dome_error ignored;
+	/* Its monitor records OOM kills as they happen (core/limit_events.h):
+	 * only those it could not record are recorded here. */
+	int64_t live = 0;
+	if (oom_new > 0 && c->started_at &&
+	    dome_events_count_since(ctx, c->name, "oom_kill", c->started_at, &live, &ignored) == 0)
+		oom_new -= live;
 	if (oom_new > 0)
 		end_event(ctx, c->name, "oom_kill", json_pack("{s:I}", "count", (json_int_t)oom_new));
 	if (wait_status < 0) {
@@ -1412,12 +1420,17 @@ int dome_monitor_main(int argc, char **argv)
 	/* Copy the console until init is gone and the pty has drained; take
 	 * the reboot(2) listener when C sends it (fd 4) and answer it. */
 	int pidfd = (int)syscall(SYS_pidfd_open, init, 0);
-	enum { CONSOLE, INIT, NOTIFY, LISTENER, FORWARDED };
-	struct pollfd fds[] = { [CONSOLE] = { .fd = 3, .events = POLLIN },
-				[INIT] = { .fd = pidfd, .events = POLLIN },
-				[NOTIFY] = { .fd = 4, .events = POLLIN },
-				[LISTENER] = { .fd = -1, .events = POLLIN },
-				[FORWARDED] = { .fd = sigfd, .events = POLLIN } };
+	/* The limit watch (core/limit_events.h) is opened once C has sent its
+	 * listener (NOTIFY): by then C is in every dir of its cgroup. */
+	setenv("DOME_CGROUP_PREFIX", argv[2], 1);
+	setenv("DOME_BRIDGE", argv[3], 1);
+	struct dome_limit_watch *limits = NULL;
+	enum { CONSOLE, INIT, NOTIFY, LISTENER, FORWARDED, NFIXED };
+	struct pollfd fds[NFIXED + 3] = { [CONSOLE] = { .fd = 3, .events = POLLIN },
+					  [INIT] = { .fd = pidfd, .events = POLLIN },
+					  [NOTIFY] = { .fd = 4, .events = POLLIN },
+					  [LISTENER] = { .fd = -1, .events = POLLIN },
+					  [FORWARDED] = { .fd = sigfd, .events = POLLIN } };
 	char buf[4096];
 	bool init_gone = pidfd < 0;
 	enum dome_poweroff_ask asked = DOME_ASK_NONE;
@@ -1425,14 +1438,26 @@ int dome_monitor_main(int argc, char **argv)
 		/* A console nobody has open reads as hung up until someone
 		 * opens it again (systemd puts its own stdio on /dev/null and
 		 * a getty opens the console later): look again in 250 ms. */
-		int rc = poll(fds, DOME_ARRAY_SIZE(fds), fds[CONSOLE].fd < 0 ? 250 : -1);
-		if (rc == 0)
+		size_t nwatch = dome_limit_watch_fds(limits, fds + NFIXED);
+		int watch_ms = dome_limit_watch_timeout(limits), timeout = watch_ms;
+		bool console_retry = fds[CONSOLE].fd < 0;
+		if (console_retry && (timeout < 0 || timeout > 250))
+			timeout = 250;
+		int ready = poll(fds, NFIXED + nwatch, timeout);
+		if (ready == 0 && console_retry)
 			fds[CONSOLE].fd = 3;
-		if (rc < 0) {
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		/* A timeout is the watch's own only when it was not the
+		 * console's retry. */
+		bool hit = ready == 0 && timeout == watch_ms;
+		for (size_t i = NFIXED; i < NFIXED + nwatch; i++)
+			hit = hit || fds[i].revents;
+		if (hit)
+			dome_limit_watch_wake(limits);
 		if (fds[CONSOLE].revents & POLLIN) {
 			ssize_t n = read(3, buf, sizeof buf);
 			if (n > 0)
@@ -1444,6 +1469,7 @@ int dome_monitor_main(int argc, char **argv)
 			fds[LISTENER].fd = dome_fd_recv(4); /* -1: C had none to send */
 			close(4);
 			fds[NOTIFY].fd = -1;
+			limits = dome_limit_watch_open(root, argv[2], name);
 		}
 		enum dome_poweroff_ask ask = DOME_ASK_NONE;
 		if (fds[FORWARDED].revents & POLLIN) {
@@ -1483,10 +1509,11 @@ int dome_monitor_main(int argc, char **argv)
 	if (slave_fd >= 0)
 		close(slave_fd);
 
+	/* Limit hits and OOM kills held back by the rate limit, recorded
+	 * before the exit is published: the run's cleanup counts them. */
+	dome_limit_watch_end(limits);
 	/* Record the exit and remove what the run made, unless the dome
 	 * holding the lock does (see "recording a run's end"). */
-	setenv("DOME_CGROUP_PREFIX", argv[2], 1);
-	setenv("DOME_BRIDGE", argv[3], 1);
 	if (monitor_record_end(root, rundir, name, init, init_start, status) &&
 	    asked == DOME_ASK_REBOOT)
 		monitor_restart(root, name, &log, path, &size, max);

@@ -109,6 +109,12 @@ st=$?
 [ "$st" = 137 ] && ok "allocation past the limit is killed (status $st)" || not_ok "allocation past the limit is killed (status $st)"
 oom=$(cg_file memory memory.oom_control memory.events | awk '/oom_kill / {print $2}')
 [ "${oom:-0}" -ge 1 ] && ok "the kernel counted an OOM kill" || not_ok "the kernel counted an OOM kill"
+# Recorded by the monitor when it happens, not when the container stops.
+events() { sqlite3 "$DOME_ROOT/dome.db" "SELECT $1 FROM events WHERE container = '$C1' AND kind = '$2'"; }
+for _ in $(seq 50); do [ "$(events 'count(*)' oom_kill)" -ge 1 ] && break; sleep 0.1; done
+[ "$(events 'count(*)' oom_kill)" -ge 1 ] && [ "$(d info "$C1" --json | json_field state)" = running ] \
+	&& ok "the OOM kill is recorded while the container runs" || not_ok "the OOM kill is recorded while the container runs"
+d report --since -1h --format json | grep -q '"oom_kill"' && ok "the report shows it while it runs" || not_ok "the report shows it while it runs"
 
 # Live set: the cgroup files change at once; stored for the next start.
 expect_status 0 "set memory, cpus, pids live" -- d set "$C1" memory=128M cpus=0.5 pids=8
@@ -118,6 +124,18 @@ case "$q" in 50000|"50000 100000") ok "cpu quota visible ($q)";; *) not_ok "cpu 
 [ "$(cg_file pids pids.max pids.max)" = 8 ] && ok "pids limit in the cgroup" || not_ok "pids limit in the cgroup"
 out=$(d exec "$C1" -- /bin/sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do /bin/sleep 5 & done; wait' 2>&1)
 echo "$out" | grep -qi "fork\|resource" && ok "forks past the pids limit fail" || { not_ok "forks past the pids limit fail"; echo "$out" | head -3; }
+# A fork bomb: pids.max hits are recorded while it runs (v1's pids.events is
+# read every 5 s, cgroup2's is notified), rate-limited: one row for a burst
+# of refused forks, with their count.
+for _ in 1 2 3; do d exec "$C1" -- /bin/sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do /bin/sleep 2 & done; wait' >/dev/null 2>&1; done
+for _ in $(seq 150); do [ "$(events 'count(*)' limit_hit)" -ge 1 ] && break; sleep 0.1; done
+hits=$(cg_file pids pids.events pids.events | awk '/^max / {print $2}')
+rows=$(events 'count(*)' limit_hit)
+[ "$rows" -ge 1 ] && ok "the pids.max hits are recorded while it runs ($rows rows for $hits hits)" || not_ok "the pids.max hits are recorded while it runs"
+[ "$rows" -lt "${hits:-0}" ] && ok "rate-limited: fewer rows than hits" || not_ok "rate-limited: fewer rows ($rows) than hits (${hits:-0})"
+events detail limit_hit | head -1 | grep -q '"limit":"pids.max".*"value":8' && ok "the row names pids.max and its value" || { not_ok "the row names pids.max and its value"; events detail limit_hit; }
+d report --since -1h > "$TEST_ROOT/report"
+expect_grep "$TEST_ROOT/report" "limit_hit.*pids.max\|pids.max.*limit_hit" "the incident report shows the fork bomb"
 # I/O throttle on a real block device of this machine.
 blk=$(for b in /sys/block/*; do case "${b##*/}" in loop*|ram*|zram*) continue;; esac; cat "$b/dev"; break; done)
 if [ -n "$blk" ]; then
@@ -248,7 +266,7 @@ expect_status 0 "stop after exec's forced reboot" -- d stop --kill "$C1"
 # refuses at every start: refused for a running container, a warning for a
 # stopped one. info shows io limits.
 ncpu=$(nproc --all)
-disk=$(cat "/sys/block/$(ls /sys/block | head -1)/dev")
+disk=${blk:-$(cat "/sys/block/$(ls /sys/block | head -1)/dev")} # a real disk where there is one
 part=$(for p in /sys/class/block/*/partition; do [ -e "$p" ] && cat "$(dirname "$p")/dev" && break; done)
 expect_status 0 "start for the host checks" -- d start "$C1"
 for v in "cpus=$((ncpu + 1))" "cpuset=$((ncpu + 7))" "io=4000:4000:rbps=1M" ${part:+"io=$part:rbps=1M"}; do
