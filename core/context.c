@@ -171,9 +171,11 @@ int dome_make_database_file(const char *path, struct dome_error *err)
 
 /* What a state root holds beside its database that only a database could
  * account for: containers and images (their rows), backups, the history's
- * heads, a WAL (committed changes not yet in the file). */
+ * heads (written after every change). Not the WAL: a first run makes it
+ * before its schema commits, and another first run at the same moment must
+ * not take that for a lost database. */
 static const char *const root_state[] = {
-	"containers", "images", "backups", "history.head", "events.head", "dome.db-wal",
+	"containers", "images", "backups", "history.head", "events.head",
 };
 
 static bool dir_is_empty(int dfd, const char *name)
@@ -221,7 +223,7 @@ static void lost_database(const struct dome_ctx *ctx, const char *found, char *o
 		 "so dome will not start a new, empty one over it: restore it from a backup, "
 		 "salvage it with sqlite3 .dump, or, to start afresh, move the state root "
 		 "aside (RECOVERY in dome(1))",
-		 ctx->cfg.root, found, strcmp(found, "dome.db-wal") == 0 ? "" : "/...");
+		 ctx->cfg.root, found, strchr(found, '.') ? "" : "/...");
 }
 
 struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *err)

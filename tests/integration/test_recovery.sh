@@ -204,6 +204,10 @@ cleanup_small() {
 	rm -f "$small/fill" "$small/fill2"
 	for c in f1 f2; do d --root "$S" destroy --force "$c" >/dev/null 2>&1; done
 	pkill -KILL -f "__monitor $S " 2>/dev/null
+	# whatever a failed run left in the small root's containers' cgroups
+	find /sys/fs/cgroup -path "*/$DOME_CGROUP_PREFIX/f[12]/cgroup.procs" -exec cat {} + 2>/dev/null |
+		sort -u | xargs -r kill -KILL 2>/dev/null
+	sleep 0.2
 	umount -l "$small" 2>/dev/null; cleanup_instance
 }
 trap cleanup_small EXIT

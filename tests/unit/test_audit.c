@@ -278,6 +278,62 @@ static void test_interrupted_change_shows_after_next_start(void **state)
 	testutil_rmroot(root);
 }
 
+/* A pending record dome never wrote (inserted by hand, its process long
+ * gone) is named by verify and not completed into the chain by the next
+ * start; one dome wrote is, as before. */
+static void test_forged_pending_record_is_not_chained(void **state)
+{
+	(void)state;
+	char *root = testutil_mkroot();
+	struct dome_ctx *ctx = open_root(root, false);
+	struct dome_error err;
+	struct op op = { 0 };
+	struct dome_change ch = { .action = "set", .target = "web" };
+	assert_int_equal(dome_mutate(ctx, &ch, apply_op, &op, &err), 0);
+	sqlite3 *db = dome_store_db(ctx->store);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO changes (started_at, uid, user, host, "
+				      "actor_pid, actor_start, action, target) VALUES (0, 0, 'root', "
+				      "'h', 8388608, 1, 'destroy', 'web')", NULL, NULL, NULL), SQLITE_OK);
+	int64_t forged = sqlite3_last_insert_rowid(db);
+	int64_t checked, bad;
+	char why[256];
+	assert_int_equal(dome_audit_verify(ctx, &checked, &bad, why, sizeof why, &err), 0);
+	assert_int_equal(bad, forged);
+	assert_non_null(strstr(why, "not written by dome"));
+	assert_int_equal(dome_audit_close_interrupted(ctx, &err), 0);
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT result, seq FROM changes WHERE id = ?1", -1,
+					    &s, NULL), SQLITE_OK);
+	sqlite3_bind_int64(s, 1, forged);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "pending");
+	assert_int_equal(sqlite3_column_type(s, 1), SQLITE_NULL);
+	sqlite3_finalize(s);
+	/* Its hash made as dome's would be, it is dome's to close. */
+	char hash[65];
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT id, seq, started_at, ended_at, uid, user, "
+					    "sudo_user, login_uid, ssh_client, tty, host, actor_pid, "
+					    "actor_start, action, target, params, before, after, result, "
+					    "error, reason, rollback_of, prev_hash FROM changes WHERE id = ?1",
+					    -1, &s, NULL), SQLITE_OK);
+	sqlite3_bind_int64(s, 1, forged);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(dome_hash_row(s, 0, 23, hash), 0);
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE changes SET hash = ?2 WHERE id = ?1", -1, &s,
+					    NULL), SQLITE_OK);
+	sqlite3_bind_int64(s, 1, forged);
+	sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+	sqlite3_finalize(s);
+	assert_int_equal(dome_audit_close_interrupted(ctx, &err), 0);
+	assert_int_equal(dome_audit_verify(ctx, &checked, &bad, why, sizeof why, &err), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(checked, 2);
+	dome_close(ctx);
+	testutil_rmroot(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_chain_verifies_and_names_tampered_row),
 		cmocka_unit_test(test_verify_names_first_tampered_row_in_long_chain),
 		cmocka_unit_test(test_interrupted_change_shows_after_next_start),
+		cmocka_unit_test(test_forged_pending_record_is_not_chained),
 	};
 	return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
 }
