@@ -115,6 +115,12 @@ int dome_metrics_top(struct dome_metrics *m, enum dome_metrics_key key,
 		     size_t limit, struct dome_metrics_rank **out, size_t *n,
 		     struct dome_error *err);
 
+/* The last `max` CPU samples of the container's latest series, oldest
+ * first, in percent of one core (clamped to 0..100), from the raw tier;
+ * *got of them. For the console's sparkline after it restarts. */
+int dome_metrics_recent_cpu(struct dome_metrics *m, const char *name, uint8_t *out, size_t max,
+			    size_t *got, struct dome_error *err);
+
 /* The audited changes to container `name` in [since, until) (seconds),
  * oldest first, as a JSON array of {id, at (seconds), action, label,
  * actor, result}; label is "set memory=128M" style. From dome.db, so

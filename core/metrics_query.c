@@ -324,3 +324,36 @@ int dome_metrics_changes(struct dome_ctx *ctx, const char *name, int64_t since, 
 	*out = list;
 	return 0;
 }
+
+/* ---- the console's sparkline ---- */
+
+static const char SQL_RECENT_CPU[] =
+	"SELECT cpu FROM raw WHERE series = ?1 AND cpu IS NOT NULL ORDER BY t DESC LIMIT ?2";
+
+int dome_metrics_recent_cpu(struct dome_metrics *m, const char *name, uint8_t *out, size_t max,
+			    size_t *got, struct dome_error *err)
+{
+	*got = 0;
+	int64_t id, destroyed;
+	int found = dome_metrics_series_id(m, name, &id, &destroyed, err);
+	if (found <= 0)
+		return found;
+	__cleanup_stmt sqlite3_stmt *s = dome_metrics_prepare(m, SQL_RECENT_CPU, err);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, (int64_t)max);
+	size_t n = 0;
+	int rc;
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t pct = sqlite3_column_int64(s, 0) / 10000;
+		out[n++] = (uint8_t)(pct < 0 ? 0 : pct > 100 ? 100 : pct);
+	}
+	for (size_t i = 0; i < n / 2; i++) { /* newest first from the query */
+		uint8_t tmp = out[i];
+		out[i] = out[n - 1 - i];
+		out[n - 1 - i] = tmp;
+	}
+	*got = n;
+	return 1;
+}

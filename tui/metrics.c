@@ -348,3 +348,24 @@ void tui_metrics_host_draw(struct tui *t, int y)
 	row(t, y++, "Export", cfg->metrics_textfile[0] ? cfg->metrics_textfile
 						       : "no textfile ([metrics] textfile)");
 }
+
+void tui_metrics_fill_sparks(struct tui *t, struct tui_row *rows, size_t n)
+{
+	struct dome_error err = { 0 };
+	pid_t pid;
+	unsigned interval;
+	if (dome_recorder_status(t->ctx, &pid, &interval, &err) != 1)
+		return;
+	struct dome_metrics *m = dome_metrics_open(t->ctx, false, &err);
+	if (!m)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct tui_row *r = &rows[i];
+		if (!r->live || r->spark_n)
+			continue;
+		size_t got;
+		if (dome_metrics_recent_cpu(m, r->c.name, r->spark, TUI_SPARK_LEN, &got, &err) == 1)
+			r->spark_n = got;
+	}
+	dome_metrics_close(m);
+}
