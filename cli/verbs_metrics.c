@@ -343,3 +343,38 @@ int verb_metrics(struct cli *cli, int argc, char **argv)
 	dome_metrics_close(m);
 	return rc;
 }
+
+/* ---- dome report --metrics ---- */
+
+#define REPORT_AROUND_S 300
+
+int cli_report_add_metrics(struct dome_ctx *ctx, json_t *report, struct dome_error *err)
+{
+	struct dome_metrics *m = dome_metrics_open(ctx, false, err);
+	if (!m)
+		return -1;
+	int rc = dome_metrics_annotate_report(m, &ctx->cfg, report, REPORT_AROUND_S, err);
+	dome_metrics_close(m);
+	return rc;
+}
+
+void cli_print_report_metrics(json_t *mj)
+{
+	if (!json_is_object(mj))
+		return;
+	char mem[16], net[16], io[16];
+	fmt_bytes((double)json_integer_value(json_object_get(mj, "mem_bytes")), mem, sizeof mem);
+	json_t *cpu = json_object_get(mj, "cpu_pct");
+	if (!json_is_real(cpu)) {
+		printf("%21s metrics +-5m: mem %s (%" JSON_INTEGER_FORMAT " samples)\n", "", mem,
+		       json_integer_value(json_object_get(mj, "samples")));
+		return;
+	}
+	fmt_bytes(json_real_value(json_object_get(mj, "rx_bps")) +
+		  json_real_value(json_object_get(mj, "tx_bps")), net, sizeof net);
+	fmt_bytes(json_real_value(json_object_get(mj, "read_bps")) +
+		  json_real_value(json_object_get(mj, "write_bps")), io, sizeof io);
+	printf("%21s metrics +-5m: cpu %.1f%%, mem %s, net %s/s, disk %s/s (%" JSON_INTEGER_FORMAT
+	       " samples)\n", "", json_real_value(cpu), mem, net, io,
+	       json_integer_value(json_object_get(mj, "samples")));
+}

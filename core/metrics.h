@@ -128,6 +128,14 @@ int dome_metrics_recent_cpu(struct dome_metrics *m, const char *name, uint8_t *o
 int dome_metrics_changes(struct dome_ctx *ctx, const char *name, int64_t since, int64_t until,
 			 json_t **out, struct dome_error *err);
 
+/* Metrics beside an incident report (report.h's dome_report_build): each
+ * timeline entry about a container (an event's "container", a change's
+ * "target") gets "metrics": {window_s, samples, cpu_pct, mem_bytes, rx_bps,
+ * tx_bps, read_bps, write_bps} averaged over [at - around_s, at + around_s),
+ * or null when none were recorded. */
+int dome_metrics_annotate_report(struct dome_metrics *m, const struct dome_config *cfg,
+				 json_t *report, int64_t around_s, struct dome_error *err);
+
 /* ---- exports (text built in memory; the caller prints or writes it) ---- */
 
 /* The latest sample of each container and of the host in the Prometheus

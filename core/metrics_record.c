@@ -201,6 +201,8 @@ static int known_cmp(const void *a, const void *b)
 
 static struct known *known_find(struct dome_recorder *r, const char *name, int64_t created_at)
 {
+	if (r->nknown == 0)
+		return NULL; /* bsearch must not be given a NULL array */
 	struct known key = { .created_at = created_at };
 	strlcpy(key.name, name, sizeof key.name);
 	return bsearch(&key, r->known, r->nknown, sizeof *r->known, known_cmp);

@@ -30,6 +30,7 @@ static const char *const view_keys[] = {
 	[HOST_NETWORK] = "  e change a setting",
 	[HOST_HISTORY] = "  u roll back the selected change",
 	[HOST_BACKUPS] = "  Enter/r restore  o directory  F5 refresh",
+	[HOST_METRICS] = "  F5 refresh",
 };
 
 static struct dome_check_report check_report;

@@ -135,6 +135,14 @@ d metrics "$B" --since -1m --csv > "$TEST_ROOT/csv"
 head -1 "$TEST_ROOT/csv" | grep -q '^time,samples,cpu_pct,mem_bytes,mem_limit,pids,rx_bps,tx_bps,read_bps,write_bps,changes$' \
 	&& grep -q ',#[0-9]' "$TEST_ROOT/csv" && ok "--csv has the columns and the change" || not_ok "--csv has the columns and the change"
 
+d report --since -10m --metrics --format json > "$TEST_ROOT/report.json"
+jq -e --arg b "$B" '.timeline | map(select(.type == "change" and .action == "set" and .target == $b))
+	| .[-1].metrics | .samples > 0 and .mem_bytes > 0' "$TEST_ROOT/report.json" >/dev/null \
+	&& ok "dome report --metrics puts the metrics around the set beside it" \
+	|| not_ok "dome report --metrics puts the metrics around the set beside it"
+d report --since -10m --metrics > "$TEST_ROOT/report.txt"
+expect_grep "$TEST_ROOT/report.txt" "metrics +-5m: cpu .*mem" "and prints them under the entry"
+
 # ---- the console: the Metrics tab draws the series ----
 # console SESSION ENV...: the console on this root, the busy container selected
 console() {
