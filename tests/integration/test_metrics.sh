@@ -235,6 +235,16 @@ check "the host view sees the recorder stop" wait_for host "Recorder .*not runni
 	|| not_ok "SIGTERM ends the recorder cleanly (exit $rc)"
 conf
 
+# ---- a locked metrics.db: the recorder says so and goes on ----
+{ echo 'BEGIN IMMEDIATE;'; echo 'INSERT INTO meta VALUES ("lock-test", 1);'; sleep 5; echo 'ROLLBACK;'; } | sqlite3 "$DB" &
+locker=$!
+sleep 0.5
+d record --interval 1 --count 8 2>"$TEST_ROOT/locked.log"; rc=$?
+wait $locker
+[ "$rc" = 0 ] && grep -q "locked.*going on" "$TEST_ROOT/locked.log" && grep -q "recording again" "$TEST_ROOT/locked.log" \
+	&& ok "a locked metrics.db: the recorder says so, goes on, and records again" \
+	|| { not_ok "a locked metrics.db: the recorder says so, goes on, and records again (exit $rc)"; sed 's/^/#   /' "$TEST_ROOT/locked.log"; }
+
 # ---- a dome-group reader ----
 gid=$(getent group dome | cut -d: -f3)
 [ "$(stat -c '%a %G' "$DB")" = "640 dome" ] && ok "metrics.db is 0640, group dome" || not_ok "metrics.db is 0640, group dome ($(stat -c '%a %G' "$DB"))"
