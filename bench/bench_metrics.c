@@ -44,22 +44,9 @@ static struct dome_ctx *ctx;
 
 static void cleanup(void)
 {
-	if (ctx) {
-		struct dome_container *list = NULL;
-		size_t n = 0;
-		struct dome_error err = { 0 };
-		if (dome_inv_list(ctx->store, &list, &n, &err) == 0)
-			for (size_t i = 0; i < n; i++)
-				dome_container_destroy(ctx, list[i].name, true, &err);
-		free(list);
-		dome_cgroup_remove_prefix(prefix, &err);
-		dome_close(ctx);
-		ctx = NULL;
-	}
-	if (root[0]) {
-		struct dome_error err = { 0 };
-		dome_rm_rf(root, &err);
-	}
+	bench_remove_state(ctx, prefix, root);
+	ctx = NULL;
+	root[0] = '\0';
 }
 
 static double cpu_ms(void)

@@ -1,6 +1,8 @@
 /* Helpers shared by the benchmark programs: see common.h. */
 #include "common.h"
 #include "fsutil.h"
+#include "container.h"
+#include "cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,4 +80,21 @@ int bench_find_dome_exe(const char *who, char *exe, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+void bench_remove_state(struct dome_ctx *ctx, const char *prefix, const char *root)
+{
+	struct dome_error err = { 0 };
+	if (ctx) {
+		struct dome_container *list = NULL;
+		size_t n = 0;
+		if (dome_inv_list(ctx->store, &list, &n, &err) == 0)
+			for (size_t i = 0; i < n; i++)
+				dome_container_destroy(ctx, list[i].name, true, &err);
+		free(list);
+		dome_cgroup_remove_prefix(prefix, &err);
+		dome_close(ctx);
+	}
+	if (root && root[0])
+		dome_rm_rf(root, &err);
 }

@@ -32,4 +32,10 @@ int bench_run_quiet(char *const argv[]);
  * prefixed with `who`) when there is none. */
 int bench_find_dome_exe(const char *who, char *exe, size_t len);
 
+/* Remove what a benchmark made in its private state: every container of
+ * `ctx` (forced), the cgroup `prefix` dirs, then `root` itself; closes ctx.
+ * Either may be NULL or "" when it was not made. */
+struct dome_ctx;
+void bench_remove_state(struct dome_ctx *ctx, const char *prefix, const char *root);
+
 #endif

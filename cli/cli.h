@@ -89,6 +89,10 @@ int verb_doctor(struct cli *cli, int argc, char **argv);
 /* the metrics history (verbs_metrics.c, verbs_record.c) */
 int verb_metrics(struct cli *cli, int argc, char **argv);
 int verb_record(struct cli *cli, int argc, char **argv);
+/* dome report --metrics (verbs_metrics.c): the metrics around each entry
+ * added to the report, and printed under a text entry */
+int cli_report_add_metrics(struct dome_ctx *ctx, json_t *report, struct dome_error *err);
+void cli_print_report_metrics(json_t *metrics);
 int verb_not_implemented(struct cli *cli, int argc, char **argv);
 /* the console (verbs_console.c) */
 int cli_open_console(struct cli *cli, bool wall);

@@ -75,11 +75,13 @@ static const struct cli_verb verbs[] = {
 	  "running container), freeze, unfreeze, start and stop, and rollbacks of those.\n"
 	  "The rollback is recorded as a change of its own (action rollback).\n"
 	  "Refused: destroy, image-rm, create, clone, restart, failed and interrupted changes.\n" },
-	{ "report", verb_report, "--since TIME [--until TIME] [--format text|markdown|json]",
+	{ "report", verb_report, "--since TIME [--until TIME] [--format text|markdown|json] [--metrics]",
 	  "incident timeline of changes and events",
 	  "  TIME is as for 'dome history': 2026-11-24 10:00, -2h, now, ...\n"
 	  "  The timeline merges changes (with their actors) and container events\n"
-	  "  (started, stopped, exited, crashed, oom_kill, limit_hit), oldest first.\n" },
+	  "  (started, stopped, exited, crashed, oom_kill, limit_hit), oldest first.\n"
+	  "  --metrics adds each container's averages over the 10 minutes around each\n"
+	  "  entry from metrics.db (dome-metrics(7)).\n" },
 	{ "metrics", verb_metrics, "NAME [--since T] [--until T] [--step S] [--json|--csv] | "
 	  "--top KEY [--since T] [--limit N] | --prometheus | --influx [--since T]",
 	  "the metrics history (see dome-metrics(7))",

@@ -92,7 +92,7 @@ struct history_args {
 };
 
 enum { OPT_SINCE = 1, OPT_UNTIL, OPT_ACTOR, OPT_ACTION, OPT_TARGET, OPT_FAILED, OPT_LIMIT,
-       OPT_BEFORE, OPT_JSON, OPT_FORMAT, OPT_HEAD };
+       OPT_BEFORE, OPT_JSON, OPT_FORMAT, OPT_HEAD, OPT_METRICS };
 
 static int on_history_opt(int opt, const char *arg, void *data)
 {
@@ -426,6 +426,7 @@ enum report_format { FORMAT_TEXT, FORMAT_MARKDOWN, FORMAT_JSON };
 
 struct report_args {
 	const char *since, *until, *format;
+	bool metrics;
 };
 
 static int on_report_opt(int opt, const char *arg, void *data)
@@ -435,6 +436,7 @@ static int on_report_opt(int opt, const char *arg, void *data)
 	case OPT_SINCE: a->since = arg; return 0;
 	case OPT_UNTIL: a->until = arg; return 0;
 	case OPT_FORMAT: a->format = arg; return 0;
+	case OPT_METRICS: a->metrics = true; return 0;
 	default: return EXIT_USAGE;
 	}
 }
@@ -685,6 +687,8 @@ static void print_report(json_t *r, bool markdown)
 			}
 		}
 		putchar('\n');
+		if (!markdown)
+			cli_print_report_metrics(json_object_get(e, "metrics"));
 		entry_text_free(&t);
 	}
 }
@@ -695,6 +699,7 @@ int verb_report(struct cli *cli, int argc, char **argv)
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "until", required_argument, NULL, OPT_UNTIL },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "metrics", no_argument, NULL, OPT_METRICS },
 		{ 0 },
 	};
 	struct report_args a = { 0 };
@@ -726,6 +731,10 @@ int verb_report(struct cli *cli, int argc, char **argv)
 	json_t *report;
 	if (dome_report_build(ctx, since, until, &report, &err) < 0)
 		return cli_fail(&err);
+	if (a.metrics && cli_report_add_metrics(ctx, report, &err) < 0) {
+		json_decref(report);
+		return cli_fail(&err);
+	}
 	if (format == FORMAT_JSON)
 		return cli_print_json(report);
 	print_report(report, format == FORMAT_MARKDOWN);

@@ -104,6 +104,16 @@ static bool change_in(json_t *ch, const struct dome_metric_point *pts, size_t n,
 	return at >= (i == 0 ? INT64_MIN : pts[i].t) && at < end;
 }
 
+static void print_change(json_t *ch)
+{
+	char at[32];
+	fmt_time(json_integer_value(json_object_get(ch, "at")), at, sizeof at);
+	printf("%-19s ^ change #%" JSON_INTEGER_FORMAT ": %s (%s)\n", at,
+	       json_integer_value(json_object_get(ch, "id")),
+	       json_string_value(json_object_get(ch, "label")),
+	       json_string_value(json_object_get(ch, "actor")));
+}
+
 static void print_text(const char *name, enum dome_metrics_tier tier, int64_t destroyed,
 		       const struct dome_metric_point *pts, size_t n, json_t *changes,
 		       const struct dome_metrics_window *w)
@@ -120,12 +130,7 @@ static void print_text(const char *name, enum dome_metrics_tier tier, int64_t de
 			json_t *ch = json_array_get(changes, c);
 			if (json_integer_value(json_object_get(ch, "at")) >= p->t)
 				break;
-			char at[32];
-			fmt_time(json_integer_value(json_object_get(ch, "at")), at, sizeof at);
-			printf("%-19s ^ change #%" JSON_INTEGER_FORMAT ": %s (%s)\n", at,
-			       json_integer_value(json_object_get(ch, "id")),
-			       json_string_value(json_object_get(ch, "label")),
-			       json_string_value(json_object_get(ch, "actor")));
+			print_change(ch);
 		}
 		char t[32], mem[16], lim[16], rx[16], tx[16], rd[16], wr[16], cpu[16];
 		fmt_time(p->t, t, sizeof t);
@@ -150,15 +155,8 @@ static void print_text(const char *name, enum dome_metrics_tier tier, int64_t de
 		printf("%-19s %7s %8s %8s %6.0f %9s %9s %9s %9s\n", t, cpu, mem, lim, p->pids, rx, tx,
 		       rd, wr);
 	}
-	for (; c < nc; c++) {
-		json_t *ch = json_array_get(changes, c);
-		char at[32];
-		fmt_time(json_integer_value(json_object_get(ch, "at")), at, sizeof at);
-		printf("%-19s ^ change #%" JSON_INTEGER_FORMAT ": %s (%s)\n", at,
-		       json_integer_value(json_object_get(ch, "id")),
-		       json_string_value(json_object_get(ch, "label")),
-		       json_string_value(json_object_get(ch, "actor")));
-	}
+	for (; c < nc; c++)
+		print_change(json_array_get(changes, c));
 	(void)w;
 }
 
@@ -342,4 +340,39 @@ int verb_metrics(struct cli *cli, int argc, char **argv)
 	}
 	dome_metrics_close(m);
 	return rc;
+}
+
+/* ---- dome report --metrics ---- */
+
+#define REPORT_AROUND_S 300
+
+int cli_report_add_metrics(struct dome_ctx *ctx, json_t *report, struct dome_error *err)
+{
+	struct dome_metrics *m = dome_metrics_open(ctx, false, err);
+	if (!m)
+		return -1;
+	int rc = dome_metrics_annotate_report(m, &ctx->cfg, report, REPORT_AROUND_S, err);
+	dome_metrics_close(m);
+	return rc;
+}
+
+void cli_print_report_metrics(json_t *mj)
+{
+	if (!json_is_object(mj))
+		return;
+	char mem[16], net[16], io[16];
+	fmt_bytes((double)json_integer_value(json_object_get(mj, "mem_bytes")), mem, sizeof mem);
+	json_t *cpu = json_object_get(mj, "cpu_pct");
+	if (!json_is_real(cpu)) {
+		printf("%21s metrics +-5m: mem %s (%" JSON_INTEGER_FORMAT " samples)\n", "", mem,
+		       json_integer_value(json_object_get(mj, "samples")));
+		return;
+	}
+	fmt_bytes(json_real_value(json_object_get(mj, "rx_bps")) +
+		  json_real_value(json_object_get(mj, "tx_bps")), net, sizeof net);
+	fmt_bytes(json_real_value(json_object_get(mj, "read_bps")) +
+		  json_real_value(json_object_get(mj, "write_bps")), io, sizeof io);
+	printf("%21s metrics +-5m: cpu %.1f%%, mem %s, net %s/s, disk %s/s (%" JSON_INTEGER_FORMAT
+	       " samples)\n", "", json_real_value(cpu), mem, net, io,
+	       json_integer_value(json_object_get(mj, "samples")));
 }

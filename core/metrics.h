@@ -115,12 +115,26 @@ int dome_metrics_top(struct dome_metrics *m, enum dome_metrics_key key,
 		     size_t limit, struct dome_metrics_rank **out, size_t *n,
 		     struct dome_error *err);
 
+/* The last `max` CPU samples of the container's latest series, oldest
+ * first, in percent of one core (clamped to 0..100), from the raw tier;
+ * *got of them. For the console's sparkline after it restarts. */
+int dome_metrics_recent_cpu(struct dome_metrics *m, const char *name, uint8_t *out, size_t max,
+			    size_t *got, struct dome_error *err);
+
 /* The audited changes to container `name` in [since, until) (seconds),
  * oldest first, as a JSON array of {id, at (seconds), action, label,
  * actor, result}; label is "set memory=128M" style. From dome.db, so
  * metrics and changes can be shown side by side. */
 int dome_metrics_changes(struct dome_ctx *ctx, const char *name, int64_t since, int64_t until,
 			 json_t **out, struct dome_error *err);
+
+/* Metrics beside an incident report (report.h's dome_report_build): each
+ * timeline entry about a container (an event's "container", a change's
+ * "target") gets "metrics": {window_s, samples, cpu_pct, mem_bytes, rx_bps,
+ * tx_bps, read_bps, write_bps} averaged over [at - around_s, at + around_s),
+ * or null when none were recorded. */
+int dome_metrics_annotate_report(struct dome_metrics *m, const struct dome_config *cfg,
+				 json_t *report, int64_t around_s, struct dome_error *err);
 
 /* ---- exports (text built in memory; the caller prints or writes it) ---- */
 

@@ -324,3 +324,76 @@ int dome_metrics_changes(struct dome_ctx *ctx, const char *name, int64_t since, 
 	*out = list;
 	return 0;
 }
+
+/* ---- the console's sparkline ---- */
+
+static const char SQL_RECENT_CPU[] =
+	"SELECT cpu FROM raw WHERE series = ?1 AND cpu IS NOT NULL ORDER BY t DESC LIMIT ?2";
+
+int dome_metrics_recent_cpu(struct dome_metrics *m, const char *name, uint8_t *out, size_t max,
+			    size_t *got, struct dome_error *err)
+{
+	*got = 0;
+	int64_t id, destroyed;
+	int found = dome_metrics_series_id(m, name, &id, &destroyed, err);
+	if (found <= 0)
+		return found;
+	__cleanup_stmt sqlite3_stmt *s = dome_metrics_prepare(m, SQL_RECENT_CPU, err);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, (int64_t)max);
+	size_t n = 0;
+	int rc;
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t pct = sqlite3_column_int64(s, 0) / 10000;
+		out[n++] = (uint8_t)(pct < 0 ? 0 : pct > 100 ? 100 : pct);
+	}
+	for (size_t i = 0; i < n / 2; i++) { /* newest first from the query */
+		uint8_t tmp = out[i];
+		out[i] = out[n - 1 - i];
+		out[n - 1 - i] = tmp;
+	}
+	*got = n;
+	return 1;
+}
+
+/* ---- metrics beside the incident report ---- */
+
+static json_t *around_json(const struct dome_metric_point *p, int64_t window)
+{
+	json_t *o = json_pack("{s:I, s:I, s:I}", "window_s", (json_int_t)window, "samples",
+			      (json_int_t)p->n, "mem_bytes", (json_int_t)p->mem);
+	if (!o)
+		return NULL;
+	const char *k[] = { "cpu_pct", "rx_bps", "tx_bps", "read_bps", "write_bps" };
+	double v[] = { p->cpu_pct, p->rx_bps, p->tx_bps, p->read_bps, p->write_bps };
+	for (size_t i = 0; i < DOME_ARRAY_SIZE(k); i++)
+		json_object_set_new(o, k[i], p->has_rates ? json_real(v[i]) : json_null());
+	return o;
+}
+
+int dome_metrics_annotate_report(struct dome_metrics *m, const struct dome_config *cfg,
+				 json_t *report, int64_t around_s, struct dome_error *err)
+{
+	int64_t now = dome_now_ms() / 1000;
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(report, "timeline"), i, e) {
+		const char *name = json_string_value(json_object_get(e, "container"));
+		if (!name)
+			name = json_string_value(json_object_get(e, "target"));
+		if (!name)
+			continue;
+		int64_t at = json_integer_value(json_object_get(e, "at")) / 1000;
+		struct dome_metrics_window w = { at - around_s, at + around_s, 2 * around_s };
+		enum dome_metrics_tier tier = dome_metrics_pick_tier(cfg, w.since, now);
+		__cleanup_free struct dome_metric_point *pts = NULL;
+		size_t n;
+		int64_t destroyed;
+		if (dome_metrics_series(m, name, tier, &w, &pts, &n, &destroyed, err) < 0)
+			return -1;
+		json_object_set_new(e, "metrics", n ? around_json(&pts[0], 2 * around_s) : json_null());
+	}
+	return 0;
+}

@@ -201,6 +201,8 @@ static int known_cmp(const void *a, const void *b)
 
 static struct known *known_find(struct dome_recorder *r, const char *name, int64_t created_at)
 {
+	if (r->nknown == 0)
+		return NULL; /* bsearch must not be given a NULL array */
 	struct known key = { .created_at = created_at };
 	strlcpy(key.name, name, sizeof key.name);
 	return bsearch(&key, r->known, r->nknown, sizeof *r->known, known_cmp);
@@ -326,15 +328,23 @@ static int run_stmt(struct dome_recorder *r, sqlite3_stmt *s, const char *what,
 	return 0;
 }
 
-/* Fold the sample just inserted into a bucket; 1 when it made a new one. */
-static int fold(struct dome_recorder *r, int which, int64_t series, int64_t t,
-		struct dome_error *err)
+/* A statement of a series (series < 0: of the host, which has none) and a
+ * time, bound. */
+static sqlite3_stmt *stmt_at(struct dome_recorder *r, int which, int64_t series, int64_t t)
 {
 	sqlite3_stmt *s = stmt(r, which);
 	int p = 1;
 	if (series >= 0)
 		sqlite3_bind_int64(s, p++, series);
 	sqlite3_bind_int64(s, p, t);
+	return s;
+}
+
+/* Fold the sample just inserted into a bucket; 1 when it made a new one. */
+static int fold(struct dome_recorder *r, int which, int64_t series, int64_t t,
+		struct dome_error *err)
+{
+	sqlite3_stmt *s = stmt_at(r, which, series, t);
 	int rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
 		dome_metrics_fail(r->m, err, "rolling up a sample");
@@ -517,12 +527,7 @@ static int mark_destroyed(struct dome_recorder *r, int64_t t, struct dome_error 
 static int64_t prune_one(struct dome_recorder *r, int which, int64_t series, int64_t cutoff,
 			 struct dome_error *err)
 {
-	sqlite3_stmt *s = stmt(r, which);
-	int p = 1;
-	if (series >= 0)
-		sqlite3_bind_int64(s, p++, series);
-	sqlite3_bind_int64(s, p, cutoff);
-	if (run_stmt(r, s, "pruning the metrics history", err) < 0)
+	if (run_stmt(r, stmt_at(r, which, series, cutoff), "pruning the metrics history", err) < 0)
 		return -1;
 	return sqlite3_changes(dome_metrics_db(r->m));
 }

@@ -30,6 +30,7 @@ static const char *const view_keys[] = {
 	[HOST_NETWORK] = "  e change a setting",
 	[HOST_HISTORY] = "  u roll back the selected change",
 	[HOST_BACKUPS] = "  Enter/r restore  o directory  F5 refresh",
+	[HOST_METRICS] = "  F5 refresh",
 };
 
 static struct dome_check_report check_report;
@@ -91,7 +92,7 @@ static void head(struct tui *t, int y, const char *text)
 	attrset(A_NORMAL);
 }
 
-static void label(struct tui *t, int y, const char *name, const char *value)
+void tui_host_label(struct tui *t, int y, const char *name, const char *value)
 {
 	if (y >= LINES - 2)
 		return;
@@ -109,7 +110,7 @@ static void draw_network(struct tui *t, int y)
 	struct dome_error err = { 0 };
 	struct dome_bridge_status br = { 0 };
 	char text[1200];
-	label(t, y++, "Bridge", cfg->bridge);
+	tui_host_label(t, y++, "Bridge", cfg->bridge);
 	if (dome_net_bridge_status(cfg->bridge, &br, &err) < 0)
 		snprintf(text, sizeof text, "unknown: %s", err.msg);
 	else if (!br.present)
@@ -119,7 +120,7 @@ static void draw_network(struct tui *t, int y)
 	else
 		snprintf(text, sizeof text, "%s%s%s", br.up ? "up" : "down",
 			 br.addresses[0] ? ", " : "", br.addresses);
-	label(t, y++, "Bridge state", text);
+	tui_host_label(t, y++, "Bridge state", text);
 	struct dome_subnet sn;
 	err.msg[0] = '\0';
 	if (dome_subnet_parse(cfg->subnet, &sn, &err) == 0) {
@@ -132,12 +133,12 @@ static void draw_network(struct tui *t, int y)
 	} else {
 		snprintf(text, sizeof text, "%s: %s", cfg->subnet, err.msg);
 	}
-	label(t, y++, "Subnet", text);
+	tui_host_label(t, y++, "Subnet", text);
 	char table[32];
 	dome_nat_table(cfg->bridge, table);
 	snprintf(text, sizeof text, "on: the subnet is masqueraded (nftables table ip %s)", table);
-	label(t, y++, "NAT", cfg->nat ? text : "off (containers reach the host and each other)");
-	label(t, y++, "Nameservers", cfg->nameservers[0] ? cfg->nameservers
+	tui_host_label(t, y++, "NAT", cfg->nat ? text : "off (containers reach the host and each other)");
+	tui_host_label(t, y++, "Nameservers", cfg->nameservers[0] ? cfg->nameservers
 							  : "the host's resolv.conf");
 	y++;
 	struct dome_lease *leases = NULL;

@@ -279,18 +279,6 @@ bool tui_metrics_key(struct tui *t, int ch)
 
 /* ---- the host view of the recorder ---- */
 
-static void row(struct tui *t, int y, const char *name, const char *value)
-{
-	if (y >= LINES - 2)
-		return;
-	attrset(tui_attr(t, TUI_LABEL));
-	mvprintw(y, 2, "%-18s", name);
-	attrset(A_NORMAL);
-	char fit[4200];
-	tui_fit(value, COLS - 22, fit, sizeof fit);
-	mvaddstr(y, 21, fit);
-}
-
 void tui_metrics_host_draw(struct tui *t, int y)
 {
 	struct dome_error err = { 0 };
@@ -306,31 +294,31 @@ void tui_metrics_host_draw(struct tui *t, int y)
 	else
 		snprintf(text, sizeof text, "not running (start it: systemctl start dome-record, "
 			 "or dome record)");
-	row(t, y++, "Recorder", text);
+	tui_host_label(t, y++, "Recorder", text);
 	snprintf(text, sizeof text, "%us%s", running > 0 && interval ? interval : cfg->metrics_interval,
 		 running > 0 ? "" : " ([metrics] interval)");
-	row(t, y++, "Interval", text);
+	tui_host_label(t, y++, "Interval", text);
 	struct dome_metrics_usage u;
 	char path[4096];
 	dome_metrics_path(t->ctx, path, sizeof path);
 	err.msg[0] = '\0';
 	if (dome_metrics_usage(t->ctx, &u, &err) < 0) {
-		row(t, y++, "metrics.db", err.msg);
+		tui_host_label(t, y++, "metrics.db", err.msg);
 		return;
 	}
 	tui_fmt_size(u.file_bytes, a, sizeof a);
 	snprintf(text, sizeof text, "%s, %s", path, u.file_bytes ? a : "not made yet");
-	row(t, y++, "metrics.db", text);
+	tui_host_label(t, y++, "metrics.db", text);
 	snprintf(text, sizeof text, "%lld raw, %lld minute, %lld hour (container rows)",
 		 (long long)u.raw_rows, (long long)u.minute_rows, (long long)u.hour_rows);
-	row(t, y++, "Samples kept", text);
+	tui_host_label(t, y++, "Samples kept", text);
 	int64_t rows = u.raw_rows + u.minute_rows + u.hour_rows;
 	if (rows > 0)
 		snprintf(text, sizeof text, "%.0f bytes per stored container sample (file size / rows, "
 			 "host rows and indexes included)", (double)u.file_bytes / (double)rows);
 	else
 		snprintf(text, sizeof text, "-");
-	row(t, y++, "Bytes per sample", text);
+	tui_host_label(t, y++, "Bytes per sample", text);
 	if (u.last_sample) {
 		time_t tt = (time_t)u.last_sample;
 		struct tm tm;
@@ -339,12 +327,33 @@ void tui_metrics_host_draw(struct tui *t, int y)
 	} else {
 		snprintf(text, sizeof text, "none");
 	}
-	row(t, y++, "Last sample", text);
+	tui_host_label(t, y++, "Last sample", text);
 	tui_fmt_duration(cfg->metrics_raw_keep, a, sizeof a);
 	tui_fmt_duration(cfg->metrics_minute_keep, b, sizeof b);
 	tui_fmt_duration(cfg->metrics_hour_keep, c, sizeof c);
 	snprintf(text, sizeof text, "raw %s, minute %s, hour %s", a, b, c);
-	row(t, y++, "Retention", text);
-	row(t, y++, "Export", cfg->metrics_textfile[0] ? cfg->metrics_textfile
+	tui_host_label(t, y++, "Retention", text);
+	tui_host_label(t, y++, "Export", cfg->metrics_textfile[0] ? cfg->metrics_textfile
 						       : "no textfile ([metrics] textfile)");
+}
+
+void tui_metrics_fill_sparks(struct tui *t, struct tui_row *rows, size_t n)
+{
+	struct dome_error err = { 0 };
+	pid_t pid;
+	unsigned interval;
+	if (dome_recorder_status(t->ctx, &pid, &interval, &err) != 1)
+		return;
+	struct dome_metrics *m = dome_metrics_open(t->ctx, false, &err);
+	if (!m)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct tui_row *r = &rows[i];
+		if (!r->live || r->spark_n)
+			continue;
+		size_t got;
+		if (dome_metrics_recent_cpu(m, r->c.name, r->spark, TUI_SPARK_LEN, &got, &err) == 1)
+			r->spark_n = got;
+	}
+	dome_metrics_close(m);
 }

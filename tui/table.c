@@ -248,6 +248,10 @@ void tui_table_refresh(struct tui *t)
 		sample_row(t, &rows[i], old, now);
 	}
 	free(list);
+	/* The first refresh after the console opens: the sparklines start from
+	 * the recorder's history instead of empty (metrics.c). */
+	if (!t->nrows)
+		tui_metrics_fill_sparks(t, rows, n);
 	free(t->rows);
 	free(t->order);
 	t->rows = rows;

@@ -232,11 +232,16 @@ void tui_metrics_draw(struct tui *t, const char *name, int y);
 bool tui_metrics_key(struct tui *t, int ch);
 void tui_metrics_close(void);
 void tui_metrics_host_draw(struct tui *t, int y);
+/* When a recorder runs: each running row's sparkline from its last
+ * recorded CPU samples (one per recorder interval). */
+void tui_metrics_fill_sparks(struct tui *t, struct tui_row *rows, size_t n);
 
 /* hostview.c */
 void tui_host_open(struct tui *t, enum tui_host_view v);
 void tui_host_close(void);
 void tui_host_draw(struct tui *t);
+/* One "name  value" line of a host view (the value cut to the screen). */
+void tui_host_label(struct tui *t, int y, const char *name, const char *value);
 bool tui_host_key(struct tui *t, int ch);
 
 /* images.c: the images view (selection in t->view_scroll; d removes, x

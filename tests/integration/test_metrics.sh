@@ -73,7 +73,7 @@ bcpu=$(jq '[.points[] | .cpu_pct | select(. != null)] | add / length' "$TEST_ROO
 icpu=$(jq '[.points[] | .cpu_pct | select(. != null)] | add / length' "$TEST_ROOT/i.json")
 # ~100% of one core on a quiet host; on a busy one, what the scheduler gave
 # it: the series must agree with the kernel's own count for the same time
-awk -v b="$bcpu" -v k="$kernel" 'BEGIN { d = b - k; if (d < 0) d = -d; exit !(b >= 25 && b <= 105 && d < 15) }' \
+awk -v b="$bcpu" -v k="$kernel" 'BEGIN { d = b - k; if (d < 0) d = -d; exit !(b >= 10 && b <= 105 && d < 15) }' \
 	&& ok "the busy container's series shows ~100% CPU ($bcpu%; the kernel counted $kernel%)" \
 	|| not_ok "the busy container's series shows ~100% CPU ($bcpu%; the kernel counted $kernel%)"
 awk -v i="$icpu" 'BEGIN { exit !(i < 5) }' \
@@ -135,6 +135,14 @@ d metrics "$B" --since -1m --csv > "$TEST_ROOT/csv"
 head -1 "$TEST_ROOT/csv" | grep -q '^time,samples,cpu_pct,mem_bytes,mem_limit,pids,rx_bps,tx_bps,read_bps,write_bps,changes$' \
 	&& grep -q ',#[0-9]' "$TEST_ROOT/csv" && ok "--csv has the columns and the change" || not_ok "--csv has the columns and the change"
 
+d report --since -10m --metrics --format json > "$TEST_ROOT/report.json"
+jq -e --arg b "$B" '.timeline | map(select(.type == "change" and .action == "set" and .target == $b))
+	| .[-1].metrics | .samples > 0 and .mem_bytes > 0' "$TEST_ROOT/report.json" >/dev/null \
+	&& ok "dome report --metrics puts the metrics around the set beside it" \
+	|| not_ok "dome report --metrics puts the metrics around the set beside it"
+d report --since -10m --metrics > "$TEST_ROOT/report.txt"
+expect_grep "$TEST_ROOT/report.txt" "metrics +-5m: cpu .*mem" "and prints them under the entry"
+
 # ---- the console: the Metrics tab draws the series ----
 # console SESSION ENV...: the console on this root, the busy container selected
 console() {
@@ -161,7 +169,7 @@ T send-keys -t tab w
 check "and to 30d, from the minute tier" wait_for tab "Window 30d .*tier minute"
 console ascii TERM=vt100 LANG=C DOME_ASCII=1
 check "ASCII fallback: the axis and bars in ASCII" wait_for ascii "^ *100%|"
-check "ASCII fallback: bars drawn with #" bash -c "$(declare -f screen T); SOCK=$SOCK; screen ascii | sed -n '/CPU (%/,/^Memory/p' | grep -q '|.*#'"
+check "ASCII fallback: bars drawn with . : #" bash -c "$(declare -f screen T); SOCK=$SOCK; screen ascii | sed -n '/CPU (%/,/^Memory/p' | grep -q '|.*[.:#]'"
 check "ASCII fallback: the change marked with ^" wait_for ascii "^  ^ .*set memory=300M"
 
 # ---- exports ----
@@ -208,7 +216,14 @@ promtool check metrics < "$TEST_ROOT/dome.prom" >/dev/null 2>&1 && ok "the textf
 ls -a "$TEST_ROOT" | grep -q '\.tmp$' && not_ok "no temp file left beside the textfile" || ok "no temp file left beside the textfile"
 tmux_session host 120 40 env TERM=xterm-256color LANG=C.UTF-8 DOME_ROOT="$DOME_ROOT" \
 	DOME_CONFIG="$DOME_CONFIG" DOME_CGROUP_PREFIX="$DOME_CGROUP_PREFIX" "$DOME"
-wait_for host "Containers" && T send-keys -t host S
+wait_for host "^$B "
+# the list's sparkline starts from the recorded history (a dozen samples
+# and more, as many as the column holds), not from the one or two the
+# console has taken itself
+spark=$(screen host | grep "^$B " | grep -o '[▁▂▃▄▅▆▇█]' | wc -l)
+[ "$spark" -ge 8 ] && ok "the list's sparkline is filled from the history on opening ($spark samples)" \
+	|| not_ok "the list's sparkline is filled from the history on opening ($spark samples)"
+T send-keys -t host S
 check "the host view shows the recorder running, with its pid" wait_for host "Recorder .*running (pid $rec_pid)"
 check "and its interval" wait_for host "Interval  *1s$"
 check "and the size of metrics.db" wait_for host "metrics.db  *$DB, [0-9.]*[KMG]"
@@ -219,6 +234,16 @@ check "the host view sees the recorder stop" wait_for host "Recorder .*not runni
 [ "$rc" = 0 ] && grep -q "stopped after" "$TEST_ROOT/rec1.log" && ok "SIGTERM ends the recorder cleanly" \
 	|| not_ok "SIGTERM ends the recorder cleanly (exit $rc)"
 conf
+
+# ---- a locked metrics.db: the recorder says so and goes on ----
+{ echo 'BEGIN IMMEDIATE;'; echo 'INSERT INTO meta VALUES ("lock-test", 1);'; sleep 5; echo 'ROLLBACK;'; } | sqlite3 "$DB" &
+locker=$!
+sleep 0.5
+d record --interval 1 --count 8 2>"$TEST_ROOT/locked.log"; rc=$?
+wait $locker
+[ "$rc" = 0 ] && grep -q "locked.*going on" "$TEST_ROOT/locked.log" && grep -q "recording again" "$TEST_ROOT/locked.log" \
+	&& ok "a locked metrics.db: the recorder says so, goes on, and records again" \
+	|| { not_ok "a locked metrics.db: the recorder says so, goes on, and records again (exit $rc)"; sed 's/^/#   /' "$TEST_ROOT/locked.log"; }
 
 # ---- a dome-group reader ----
 gid=$(getent group dome | cut -d: -f3)
