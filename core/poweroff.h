@@ -8,8 +8,8 @@
  * container's monitor (SECCOMP_RET_USER_NOTIF). For POWER_OFF, HALT and RESTART the monitor ends
  * the run at once: the container has shut down. Any other reboot(2) call
  * (busybox init switching Ctrl-Alt-Del off, say) goes on to the kernel,
- * which refuses it as before. A reboot request stops the container; it
- * does not start it again. */
+ * which refuses it as before. After a reboot request the monitor starts the
+ * container again (runtime.c, monitor_restart). */
 #ifndef DOME_POWEROFF_H
 #define DOME_POWEROFF_H
 

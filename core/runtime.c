@@ -12,6 +12,7 @@
 #include "proc.h"
 #include "report.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -466,6 +467,39 @@ static int mount_run(const char *root)
 	return fd < 0 || write_all(fd, "dome\n", 5) < 0 ? -1 : 0;
 }
 
+/* The container's own cgroup2 dir is the root of its cgroup2 mount, where
+ * root inside may write its limit files: the kernel refuses that only under
+ * nsdelegate, a mount option of the host's. So its controllers' writable
+ * files there (memory.max, pids.max, cpu.max, ...; not the *.pressure
+ * triggers) are bound read-only over themselves; cgroup.* stays writable,
+ * systemd delegates from it. */
+static int protect_cgroup_root(const char *dir)
+{
+	static const char *const ctrls[] = { "memory.", "pids.", "cpu.", "cpuset.", "io.",
+					     "hugetlb.", "rdma.", "misc." };
+	__cleanup_closedir DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		bool limit = false;
+		for (size_t i = 0; i < DOME_ARRAY_SIZE(ctrls) && !limit; i++)
+			limit = strncmp(de->d_name, ctrls[i], strlen(ctrls[i])) == 0;
+		size_t len = strlen(de->d_name);
+		if (!limit || (len > 9 && strcmp(de->d_name + len - 9, ".pressure") == 0))
+			continue;
+		char path[PATH_MAX];
+		struct stat st;
+		if (dome_pathf(path, sizeof path, "%s/%s", dir, de->d_name) < 0 ||
+		    stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0200))
+			continue;
+		if (mount(path, path, NULL, MS_BIND, NULL) < 0 ||
+		    mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* /sys/fs/cgroup from inside the cgroup namespace (dome_cgroup_ns_mounts):
  * a v1 or hybrid layout on a tmpfs made read-only once it is filled, the
  * controllers read-only, the delegated hierarchies writable. */
@@ -475,7 +509,8 @@ static int mount_cgroups(const struct child_args *a)
 	const unsigned long common = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	snprintf(base, sizeof base, "%s/sys/fs/cgroup", a->rootfs);
 	if (a->ncgmounts == 1 && !a->cgmounts[0].dir[0])
-		return mount("cgroup2", base, "cgroup2", common, NULL);
+		return mount("cgroup2", base, "cgroup2", common, NULL) < 0 ? -1
+			: protect_cgroup_root(base);
 	if (a->ncgmounts == 0)
 		return 0;
 	if (mount("tmpfs", base, "tmpfs", common, "mode=755,size=65536") < 0)
@@ -492,6 +527,8 @@ static int mount_cgroups(const struct child_args *a)
 		if (mkdir(path, 0755) < 0 ||
 		    mount("cgroup", path, m->fstype, common | (m->writable ? 0 : MS_RDONLY),
 			  m->opts[0] ? m->opts : NULL) < 0)
+			return -1;
+		if (m->writable && strcmp(m->fstype, "cgroup2") == 0 && protect_cgroup_root(path) < 0)
 			return -1;
 	}
 	return mount(NULL, base, NULL, MS_REMOUNT | MS_RDONLY | common, "mode=755,size=65536");
