@@ -29,7 +29,9 @@ static const char SQL_RAW_INSERT[] =
 	"rx, tx, rd, wr) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 
 /* Fold one sample into its bucket: the first sample makes the row, later
- * ones update min, max, sum and last. min()/max() of SQLite are NULL when
+ * ones update min, max, sum and last. The sample's values are bound to the
+ * fold as to its raw insert (the same parameter numbers), so the fold does
+ * not read the raw row back. min()/max() of SQLite are NULL when
  * an argument is, hence the coalesce for the rates a sample may lack.
  * RETURNING n: 1 when this sample made the bucket (for the row count). */
 #define FOLD(m) \
@@ -39,21 +41,23 @@ static const char SQL_RAW_INSERT[] =
 	m "_last = coalesce(excluded." m "_last, " m "_last), "
 #define FIRST(m) m ", " m ", " m ", " m ", "
 
+/* ?1 series, ?2 t, ?3 state, ?4 cpu, ?5 mem, ?6 mem_limit, ?7 mem_cache,
+ * ?8 swap, ?9 pids, ?10 oom_kills, ?11 rx, ?12 tx, ?13 rd, ?14 wr */
 #define CONTAINER_FOLD(table, size) \
-	"INSERT INTO " table " SELECT series, t - t % " size ", 1, cpu IS NOT NULL, " \
-	FIRST("cpu") FIRST("mem") FIRST("mem_cache") FIRST("swap") FIRST("pids") FIRST("rx") \
-	FIRST("tx") FIRST("rd") FIRST("wr") "mem_limit, oom_kills, state " \
-	"FROM raw WHERE series = ?1 AND t = ?2 " \
+	"INSERT INTO " table " VALUES (?1, ?2 - ?2 % " size ", 1, ?4 IS NOT NULL, " \
+	FIRST("?4") FIRST("?5") FIRST("?7") FIRST("?8") FIRST("?9") FIRST("?11") \
+	FIRST("?12") FIRST("?13") FIRST("?14") "?6, ?10, ?3) " \
 	"ON CONFLICT (series, t) DO UPDATE SET n = n + 1, nr = nr + excluded.nr, " \
 	FOLD("cpu") FOLD("mem") FOLD("mem_cache") FOLD("swap") FOLD("pids") FOLD("rx") \
 	FOLD("tx") FOLD("rd") FOLD("wr") \
 	"mem_limit = excluded.mem_limit, oom_kills = excluded.oom_kills, state = excluded.state " \
 	"RETURNING n"
 
+/* ?1 t, ?2 ncpu, ?3 cpu, ?4 load1, ?5 mem, ?6 mem_total, ?7 mem_cache,
+ * ?8 disk, ?9 disk_total, ?10 containers */
 #define HOST_FOLD(table, size) \
-	"INSERT INTO " table " SELECT t - t % " size ", 1, cpu IS NOT NULL, " \
-	FIRST("cpu") FIRST("load1") FIRST("mem") FIRST("disk") FIRST("containers") \
-	"ncpu, mem_total, disk_total FROM host_raw WHERE t = ?1 " \
+	"INSERT INTO " table " VALUES (?1 - ?1 % " size ", 1, ?3 IS NOT NULL, " \
+	FIRST("?3") FIRST("?4") FIRST("?5") FIRST("?8") FIRST("?10") "?2, ?6, ?9) " \
 	"ON CONFLICT (t) DO UPDATE SET n = n + 1, nr = nr + excluded.nr, " \
 	FOLD("cpu") FOLD("load1") FOLD("mem") FOLD("disk") FOLD("containers") \
 	"ncpu = excluded.ncpu, mem_total = excluded.mem_total, disk_total = excluded.disk_total " \
@@ -340,11 +344,36 @@ static sqlite3_stmt *stmt_at(struct dome_recorder *r, int which, int64_t series,
 	return s;
 }
 
-/* Fold the sample just inserted into a bucket; 1 when it made a new one. */
-static int fold(struct dome_recorder *r, int which, int64_t series, int64_t t,
+/* One sample's values, parameter i + 1 of its raw insert and its folds. */
+#define SAMPLE_MAX 14
+struct sample {
+	int n;
+	int64_t v[SAMPLE_MAX];
+	bool has[SAMPLE_MAX];
+};
+
+static void put(struct sample *x, bool present, int64_t v)
+{
+	x->has[x->n] = present;
+	x->v[x->n++] = v;
+}
+
+static void bind_sample(sqlite3_stmt *s, const struct sample *x)
+{
+	for (int i = 0; i < x->n; i++) {
+		if (x->has[i])
+			sqlite3_bind_int64(s, i + 1, x->v[i]);
+		else
+			sqlite3_bind_null(s, i + 1);
+	}
+}
+
+/* Fold the sample into a bucket; 1 when it made a new one. */
+static int fold(struct dome_recorder *r, int which, const struct sample *x,
 		struct dome_error *err)
 {
-	sqlite3_stmt *s = stmt_at(r, which, series, t);
+	sqlite3_stmt *s = stmt(r, which);
+	bind_sample(s, x);
 	int rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
 		dome_metrics_fail(r->m, err, "rolling up a sample");
@@ -356,16 +385,16 @@ static int fold(struct dome_recorder *r, int which, int64_t series, int64_t t,
 	return made;
 }
 
-static int fold_both(struct dome_recorder *r, int minute, int hour, int64_t series, int64_t t,
+static int fold_both(struct dome_recorder *r, int minute, int hour, const struct sample *x,
 		     struct dome_error *err)
 {
-	int a = fold(r, minute, series, t, err);
+	int a = fold(r, minute, x, err);
 	if (a < 0)
 		return -1;
 	/* For the recovery test: killed here, the transaction holds a raw
 	 * sample and its minute bucket but not its hour bucket. */
 	dome_fault_point("metrics.mid-rollup");
-	int b = fold(r, hour, series, t, err);
+	int b = fold(r, hour, x, err);
 	if (b < 0)
 		return -1;
 	r->rows_minute += a;
@@ -434,25 +463,27 @@ static int record_container(struct dome_recorder *r, const struct dome_container
 	/* the container's rx is what its host end sends */
 	bool net_rates = rates && net && k->has_net && rate(cs.net.tx_bytes, k->rx, dt, &rx) &&
 			 rate(cs.net.rx_bytes, k->tx, dt, &tx);
+	struct sample x = { 0 };
+	put(&x, true, series);
+	put(&x, true, t);
+	put(&x, true, strcmp(c->state, "frozen") == 0 ? 2 : 1);
+	put(&x, rates, cpu);
+	put(&x, true, (int64_t)cs.cg.memory_current);
+	put(&x, cs.cg.memory_limit != DOME_UNLIMITED, (int64_t)cs.cg.memory_limit);
+	put(&x, true, (int64_t)cs.cg.memory_cache);
+	put(&x, true, (int64_t)cs.cg.swap_current);
+	put(&x, true, (int64_t)cs.cg.pids_current);
+	put(&x, true, (int64_t)cs.cg.oom_kills);
+	put(&x, net_rates, rx);
+	put(&x, net_rates, tx);
+	put(&x, rates, rd);
+	put(&x, rates, wr);
 	sqlite3_stmt *s = stmt(r, S_RAW);
-	sqlite3_bind_int64(s, 1, series);
-	sqlite3_bind_int64(s, 2, t);
-	sqlite3_bind_int(s, 3, strcmp(c->state, "frozen") == 0 ? 2 : 1);
-	bind_opt(s, 4, rates, cpu);
-	sqlite3_bind_int64(s, 5, (int64_t)cs.cg.memory_current);
-	bind_opt(s, 6, cs.cg.memory_limit != DOME_UNLIMITED, (int64_t)cs.cg.memory_limit);
-	sqlite3_bind_int64(s, 7, (int64_t)cs.cg.memory_cache);
-	sqlite3_bind_int64(s, 8, (int64_t)cs.cg.swap_current);
-	sqlite3_bind_int64(s, 9, (int64_t)cs.cg.pids_current);
-	sqlite3_bind_int64(s, 10, (int64_t)cs.cg.oom_kills);
-	bind_opt(s, 11, net_rates, rx);
-	bind_opt(s, 12, net_rates, tx);
-	bind_opt(s, 13, rates, rd);
-	bind_opt(s, 14, rates, wr);
+	bind_sample(s, &x);
 	if (run_stmt(r, s, "storing a sample", err) < 0)
 		return -1;
 	r->rows_raw++;
-	if (fold_both(r, S_MINUTE, S_HOUR, series, t, err) < 0)
+	if (fold_both(r, S_MINUTE, S_HOUR, &x, err) < 0)
 		return -1;
 	s = stmt(r, S_CURRENT);
 	sqlite3_bind_int64(s, 1, series);
@@ -482,22 +513,24 @@ static int record_host(struct dome_recorder *r, int64_t t, size_t containers,
 	bool had = r->host.cpu.total != 0;
 	struct dome_error herr;
 	dome_host_sample(&r->host, r->ctx->cfg.root, &herr);
+	struct sample x = { 0 };
+	put(&x, true, t);
+	put(&x, true, r->host.ncpu);
+	put(&x, had, (int64_t)(r->host.cpu_pct / 100.0 * r->host.ncpu * 1e6));
+	put(&x, true, (int64_t)(r->host.load[0] * 1000));
+	put(&x, true, (int64_t)r->host.mem_used);
+	put(&x, true, (int64_t)r->host.mem_total);
+	put(&x, true, (int64_t)r->host.mem_cached);
+	put(&x, true, (int64_t)r->host.disk_used);
+	put(&x, true, (int64_t)r->host.disk_total);
+	put(&x, true, (int64_t)containers);
 	sqlite3_stmt *s = stmt(r, S_HOST);
-	sqlite3_bind_int64(s, 1, t);
-	sqlite3_bind_int(s, 2, r->host.ncpu);
-	bind_opt(s, 3, had, (int64_t)(r->host.cpu_pct / 100.0 * r->host.ncpu * 1e6));
-	sqlite3_bind_int64(s, 4, (int64_t)(r->host.load[0] * 1000));
-	sqlite3_bind_int64(s, 5, (int64_t)r->host.mem_used);
-	sqlite3_bind_int64(s, 6, (int64_t)r->host.mem_total);
-	sqlite3_bind_int64(s, 7, (int64_t)r->host.mem_cached);
-	sqlite3_bind_int64(s, 8, (int64_t)r->host.disk_used);
-	sqlite3_bind_int64(s, 9, (int64_t)r->host.disk_total);
-	sqlite3_bind_int64(s, 10, (int64_t)containers);
+	bind_sample(s, &x);
 	if (run_stmt(r, s, "storing the host sample", err) < 0)
 		return -1;
 	/* the row counts are of container samples (bytes per sample) */
 	int64_t minute = r->rows_minute, hour = r->rows_hour;
-	int rc = fold_both(r, S_HOST_MINUTE, S_HOST_HOUR, -1, t, err);
+	int rc = fold_both(r, S_HOST_MINUTE, S_HOST_HOUR, &x, err);
 	r->rows_minute = minute;
 	r->rows_hour = hour;
 	return rc;
