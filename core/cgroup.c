@@ -626,7 +626,7 @@ int dome_cgroup_prefix_mark(const char *prefix, char *mark, size_t len, struct d
 	struct dome_cgroup *cg = cgroup_new(prefix, "x", err);
 	if (!cg)
 		return -1;
-	char dirs[CG_NCTRL + 1][PATH_MAX];
+	char dirs[CG_NHIER + 1][PATH_MAX]; /* each hierarchy and cgroup2 */
 	prefix_dirs(cg, dirs);
 	free(cg);
 	return read_mark(dirs[0], mark, len, err);
@@ -638,7 +638,7 @@ int dome_cgroup_mark_prefix(const char *prefix, const char *mark, char *other, s
 	struct dome_cgroup *cg = cgroup_new(prefix, "x", err);
 	if (!cg)
 		return -1;
-	char dirs[CG_NCTRL + 1][PATH_MAX];
+	char dirs[CG_NHIER + 1][PATH_MAX]; /* each hierarchy and cgroup2 */
 	size_t n = prefix_dirs(cg, dirs);
 	free(cg);
 	for (size_t i = 0; i < n; i++) {

@@ -49,7 +49,7 @@ host_veths_of() {
 	rid=$(root_id)
 	[ -n "$rid" ] || return 0
 	for f in /sys/class/net/dm*; do
-		[ -e "$f" ] || continue
+		[ -e "$f" ] && [ ! -d "$f/bridge" ] || continue # the bridge is marked too
 		alias=$(cat "$f/ifalias" 2>/dev/null)
 		case "$alias" in
 		"dome $rid ${1:-}"*) [ -z "${1:-}" ] || [ "$alias" = "dome $rid $1" ] && echo "${f##*/}";;
