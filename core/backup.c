@@ -3,6 +3,7 @@
 #include "tarball.h"
 #include "audit.h"
 #include "cgroup.h"
+#include "owner.h"
 #include "cleanup.h"
 #include "fsutil.h"
 #include "image.h"
@@ -38,7 +39,7 @@ int dome_copy_freeze(struct dome_ctx *ctx, const struct dome_container *c, bool 
 	*thaw = false;
 	if (strcmp(c->state, "running") != 0 || !dome_runtime_alive(c))
 		return 0; /* stopped: nothing writes; frozen: stays as it was */
-	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c->name, err);
+	struct dome_cgroup *cg = dome_own_cgroup_open(ctx, c->name, err);
 	if (!cg)
 		return -1;
 	int rc = dome_cgroup_freeze(cg, true, err);
@@ -58,7 +59,7 @@ void dome_copy_thaw(struct dome_ctx *ctx, const struct dome_container *c, bool t
 	/* Retried: a container left frozen by a backup would be an outage. */
 	for (int attempt = 0; attempt < 3; attempt++) {
 		struct dome_error ignored;
-		struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c->name, &ignored);
+		struct dome_cgroup *cg = dome_own_cgroup_open(ctx, c->name, &ignored);
 		if (!cg)
 			return; /* gone: nothing left to thaw */
 		int rc = dome_cgroup_freeze(cg, false, &ignored);

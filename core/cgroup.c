@@ -19,6 +19,7 @@
  *           rooted at /sys/fs/cgroup/unified. */
 #include "cgroup_driver.h"
 #include "cleanup.h"
+#include "owner.h"
 #include "validate.h"
 
 #include <string.h> /* strlcpy via libbsd-overlay */
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -458,6 +460,74 @@ int dome_cgroup_list(const char *prefix, char ***names, size_t *n, struct dome_e
 	}
 	if (*n)
 		qsort(*names, *n, sizeof **names, cmp_str);
+	return 0;
+}
+
+/* ---- the owner's mark on <prefix> ---- */
+
+#define OWNER_XATTR "trusted.dome.owner"
+
+/* The <prefix> dirs, the one read for the mark first. */
+static size_t prefix_dirs(const struct dome_cgroup *cg, char dirs[][PATH_MAX])
+{
+	size_t n = 0;
+	if (cg->unified[0])
+		snprintf(dirs[n++], PATH_MAX, "%s/%s", v2_root(cg->layout), cg->prefix);
+	for (size_t i = 0; i < cg->nhier; i++)
+		snprintf(dirs[n++], PATH_MAX, "%s/%s", cg->hier[i].mount, cg->prefix);
+	return n;
+}
+
+/* The mark of DIR: DOME_CG_PREFIX_*, or -1 with ERR. */
+static int read_mark(const char *dir, char *mark, size_t len, struct dome_error *err)
+{
+	ssize_t n = getxattr(dir, OWNER_XATTR, mark, len - 1);
+	if (n >= 0) {
+		mark[n] = '\0';
+		return DOME_CG_PREFIX_MARKED;
+	}
+	mark[0] = '\0';
+	if (errno == ENOENT)
+		return DOME_CG_PREFIX_ABSENT;
+	if (errno == ENODATA)
+		return DOME_CG_PREFIX_UNMARKED;
+	return dome_fail(err, errno, "cannot read the owner of %s (%s)", dir, OWNER_XATTR);
+}
+
+int dome_cgroup_prefix_mark(const char *prefix, char *mark, size_t len, struct dome_error *err)
+{
+	struct dome_cgroup *cg = cgroup_new(prefix, "x", err);
+	if (!cg)
+		return -1;
+	char dirs[CG_NCTRL + 1][PATH_MAX];
+	prefix_dirs(cg, dirs);
+	free(cg);
+	return read_mark(dirs[0], mark, len, err);
+}
+
+int dome_cgroup_mark_prefix(const char *prefix, const char *mark, char *other, size_t len,
+			    struct dome_error *err)
+{
+	struct dome_cgroup *cg = cgroup_new(prefix, "x", err);
+	if (!cg)
+		return -1;
+	char dirs[CG_NCTRL + 1][PATH_MAX];
+	size_t n = prefix_dirs(cg, dirs);
+	free(cg);
+	for (size_t i = 0; i < n; i++) {
+		bool made;
+		if (dome_cg_mkdir(dirs[i], &made, err) < 0)
+			return -1;
+		if (setxattr(dirs[i], OWNER_XATTR, mark, strlen(mark), XATTR_CREATE) == 0)
+			continue;
+		if (errno != EEXIST)
+			return dome_fail(err, errno, "cannot mark %s as this state root's (%s)",
+					 dirs[i], OWNER_XATTR);
+		if (read_mark(dirs[i], other, len, err) < 0)
+			return -1;
+		if (!dome_owner_mark_same(other, mark))
+			return 1;
+	}
 	return 0;
 }
 

@@ -106,6 +106,25 @@ int dome_cgroup_stats_brief(struct dome_cgroup *cg, struct dome_cgroup_stats *ou
 /* Names of container cgroups under <prefix> (for doctor). malloc'd array of
  * malloc'd strings. */
 int dome_cgroup_list(const char *prefix, char ***names, size_t *n, struct dome_error *err);
+/* Whose <prefix> is (core/owner.h decides): a mark, the extended attribute
+ * trusted.dome.owner, on the <prefix> dir of every hierarchy. trusted.*
+ * because only a process with CAP_SYS_ADMIN on the host can set it: a
+ * container given its own cgroup cannot forge another root's mark. */
+enum dome_cgroup_mark {
+	DOME_CG_PREFIX_ABSENT,    /* no <prefix> dir */
+	DOME_CG_PREFIX_UNMARKED,  /* made by an older dome, or by hand */
+	DOME_CG_PREFIX_MARKED,
+};
+/* The mark as one dir carries it (the cgroup2 dir when there is one, else
+ * the first v1 hierarchy's): one getxattr, for every start. -1 on error. */
+int dome_cgroup_prefix_mark(const char *prefix, char *mark, size_t len, struct dome_error *err);
+/* Make <prefix> in every hierarchy and give each dir without a mark `mark`
+ * (atomically: XATTR_CREATE, so two domes marking at once cannot both
+ * win). 0 when every dir carries `mark` now; 1 when one carries another
+ * (copied to `other`); -1 on error. */
+int dome_cgroup_mark_prefix(const char *prefix, const char *mark, char *other, size_t len,
+			    struct dome_error *err);
+
 /* Remove the <prefix> dirs themselves once no container cgroup is left in
  * them (doctor, test teardown); a missing dir is fine. */
 int dome_cgroup_remove_prefix(const char *prefix, struct dome_error *err);

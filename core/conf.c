@@ -22,7 +22,8 @@ void dome_config_defaults(struct dome_config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 	strlcpy(cfg->root, DOME_DEFAULT_ROOT, sizeof cfg->root);
 	strlcpy(cfg->runtime_dir, DOME_DEFAULT_RUNDIR, sizeof cfg->runtime_dir);
-	strlcpy(cfg->cgroup_prefix, "dome", sizeof cfg->cgroup_prefix);
+	/* none: the state root's own (owner.h), known once its inventory is open */
+	cfg->cgroup_prefix[0] = '\0';
 	strlcpy(cfg->bridge, "dome0", sizeof cfg->bridge);
 	strlcpy(cfg->subnet, "10.77.0.0/24", sizeof cfg->subnet);
 	cfg->nat = false;

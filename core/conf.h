@@ -15,7 +15,7 @@ struct dome_config {
 	char root[PATH_MAX];          /* state root: dome.db, images/, containers/ */
 	char runtime_dir[PATH_MAX];   /* /run/dome, or <root>/run when root is overridden */
 	/* [cgroup] */
-	char cgroup_prefix[64];
+	char cgroup_prefix[64];       /* "" until set: the root's default (owner.h) */
 	/* [network] */
 	char bridge[16];
 	char subnet[32];              /* CIDR, e.g. 10.77.0.0/24 */

@@ -5,6 +5,7 @@
 #include "container.h"
 #include "audit.h"
 #include "cleanup.h"
+#include "owner.h"
 #include "fault.h"
 #include "fsutil.h"
 #include "image.h"
@@ -270,7 +271,7 @@ static int apply_freeze(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 	const char *want = a->frozen ? "running" : "frozen";
 	if (strcmp(c.state, want) != 0)
 		return dome_fail(err, 0, "container '%s' is %s, not %s", a->name, c.state, want);
-	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c.name, err);
+	struct dome_cgroup *cg = dome_own_cgroup_open(ctx, c.name, err);
 	if (!cg)
 		return -1;
 	int rc = dome_cgroup_freeze(cg, a->frozen, err);
@@ -354,7 +355,7 @@ static int copy_upper(struct dome_ctx *ctx, const struct dome_container *src, co
 		return dome_invalid(err, "state root too long");
 	struct dome_cgroup *cg = NULL;
 	if (strcmp(src->state, "running") == 0) {
-		cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, src->name, err);
+		cg = dome_own_cgroup_open(ctx, src->name, err);
 		if (!cg || dome_cgroup_freeze(cg, true, err) < 0) {
 			dome_cgroup_free(cg);
 			return -1;
@@ -613,7 +614,7 @@ static int apply_set(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 	 * and nothing is stored; the stored settings never claim a limit the
 	 * running container does not have. */
 	if (is_running(&c)) {
-		struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c.name, err);
+		struct dome_cgroup *cg = dome_own_cgroup_open(ctx, c.name, err);
 		if (!cg)
 			return -1;
 		int rc = dome_cgroup_apply_limits(cg, &want.limits, err);
@@ -625,7 +626,7 @@ static int apply_set(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 	if (dome_inv_update_settings(ctx->store, &want, err) < 0) {
 		if (is_running(&c)) { /* put the old limits back */
 			struct dome_error ignored;
-			struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c.name, &ignored);
+			struct dome_cgroup *cg = dome_own_cgroup_open(ctx, c.name, &ignored);
 			if (cg) {
 				dome_cgroup_apply_limits(cg, &c.limits, &ignored);
 				dome_cgroup_free(cg);
@@ -793,7 +794,7 @@ int dome_container_exec(struct dome_ctx *ctx, const char *name, char *const argv
 			close(fds[j]);
 		return dome_fail(err, e, "cannot open %s", rootpath);
 	}
-	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c.name, err);
+	struct dome_cgroup *cg = dome_own_cgroup_open(ctx, c.name, err);
 	/* The innermost process reports a failed exec through this pipe, so a
 	 * command's own exit status 127 is never mistaken for dome's failure. */
 	int report[2] = { -1, -1 };
@@ -869,10 +870,13 @@ static int container_stats(struct dome_ctx *ctx, const struct dome_container *c,
 {
 	memset(out, 0, sizeof *out);
 	out->cg.memory_limit = DOME_UNLIMITED;
-	dome_host_ifname(c->name, out->host_ifname);
+	if (c->host_ifname[0])
+		strlcpy(out->host_ifname, c->host_ifname, sizeof out->host_ifname);
+	else
+		dome_host_ifname(ctx->root_id, c->id, out->host_ifname);
 	if (!is_running(c))
 		return 0;
-	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c->name, err);
+	struct dome_cgroup *cg = dome_own_cgroup_open(ctx, c->name, err);
 	if (cg) {
 		int rc = brief ? dome_cgroup_stats_brief(cg, &out->cg, err)
 			       : dome_cgroup_stats(cg, &out->cg, err);

@@ -1,6 +1,7 @@
 #include "dome.h"
 #include "audit.h"
 #include "cleanup.h"
+#include "owner.h"
 #include "proc.h"
 #include "settings.h"
 
@@ -161,7 +162,8 @@ struct dome_ctx *dome_open(const struct dome_open_opts *o, struct dome_error *er
 	if (!ctx->store)
 		return NULL;
 	if (dome_settings_load(ctx, err) < 0 ||
-	    (o->root && dome_config_set_root(&ctx->cfg, o->root, err) < 0)) {
+	    (o->root && dome_config_set_root(&ctx->cfg, o->root, err) < 0) ||
+	    dome_root_identity(ctx, err) < 0) {
 		dome_store_close(ctx->store);
 		return NULL;
 	}

@@ -3,6 +3,7 @@
 #include "doctor.h"
 #include "audit.h"
 #include "cgroup.h"
+#include "owner.h"
 #include "cleanup.h"
 #include "container.h"
 #include "fsutil.h"
@@ -220,7 +221,7 @@ static int repair_cgroup(struct scan *s, const struct dome_doctor_item *it, cons
 	if (still_not_running(s, it->name, err) < 0)
 		return -1;
 	/* Adopt what is there (in any hierarchy) so every part goes. */
-	struct dome_cgroup *cg = dome_cgroup_create(s->ctx->cfg.cgroup_prefix, it->name, true, err);
+	struct dome_cgroup *cg = dome_own_cgroup_create(s->ctx, it->name, false, err);
 	if (!cg)
 		return -1;
 	struct dome_error ignored;
@@ -230,10 +231,22 @@ static int repair_cgroup(struct scan *s, const struct dome_doctor_item *it, cons
 	return rc;
 }
 
+/* Another root's prefix (or one doctor cannot claim) is a finding left
+ * alone: its cgroups are not this root's to judge. */
 static int scan_cgroups(struct scan *s, struct dome_error *err)
 {
 	char **names = NULL;
 	size_t n = 0;
+	struct dome_error why = { 0 };
+	if (dome_own_cgroup_prefix(s->ctx, s->dry_run ? DOME_OWN_LOOK : DOME_OWN_USE, &why) < 0) {
+		struct dome_doctor_item *it = add_item(s, "cgroup", s->ctx->cfg.cgroup_prefix,
+						       s->ctx->cfg.cgroup_prefix);
+		if (!it)
+			return dome_fail(err, ENOMEM, "listing leftovers");
+		it->outcome = DOME_DOCTOR_SKIPPED;
+		strlcpy(it->note, why.msg, sizeof it->note);
+		return 0;
+	}
 	if (dome_cgroup_list(s->ctx->cfg.cgroup_prefix, &names, &n, err) < 0)
 		return -1;
 	int rc = 0;
@@ -265,6 +278,9 @@ static int repair_veth(struct scan *s, const struct dome_doctor_item *it, const 
 	const char *owner = data;
 	if (owner && still_not_running(s, owner, err) < 0)
 		return -1;
+	char again[64];
+	if (!dome_net_veth_owner(s->ctx, it->what, again, sizeof again))
+		return dome_fail(err, 0, "%s is not this state root's any more; left alone", it->what);
 	__attribute__((cleanup(nl_sock_freep))) struct nl_sock *sock = nl_socket_alloc();
 	if (!sock || nl_connect(sock, NETLINK_ROUTE) < 0)
 		return dome_fail(err, 0, "cannot open a netlink socket to remove %s", it->what);
@@ -281,19 +297,10 @@ static int repair_veth(struct scan *s, const struct dome_doctor_item *it, const 
 	return 0;
 }
 
-static bool attached_to(const char *ifname, const char *bridge)
-{
-	char link[PATH_MAX], target[PATH_MAX];
-	if (dome_pathf(link, sizeof link, "/sys/class/net/%s/master", ifname) < 0)
-		return false;
-	ssize_t n = readlink(link, target, sizeof target - 1);
-	if (n < 0)
-		return false;
-	target[n] = '\0';
-	const char *base = strrchr(target, '/');
-	return strcmp(base ? base + 1 : target, bridge) == 0;
-}
-
+/* Host veths of this root only: recorded in its inventory (an older dome's
+ * dm-NAME too) or marked with its id (owner.h). A dm* of another root, or
+ * of an older dome's that this root never recorded, is not listed: doctor
+ * cannot tell whose it is. */
 static int scan_veths(struct scan *s, struct dome_error *err)
 {
 	__cleanup_closedir DIR *d = opendir("/sys/class/net");
@@ -301,19 +308,11 @@ static int scan_veths(struct scan *s, struct dome_error *err)
 		return dome_fail(err, errno, "cannot list /sys/class/net");
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, "dm-", 3) != 0)
+		char name[64];
+		if (strncmp(e->d_name, "dm", 2) != 0 ||
+		    !dome_net_veth_owner(s->ctx, e->d_name, name, sizeof name))
 			continue;
-		const struct dome_container *owner = NULL;
-		for (size_t i = 0; i < s->nrows && !owner; i++) {
-			char host[16];
-			dome_host_ifname(s->rows[i].name, host);
-			if (strcmp(host, e->d_name) == 0)
-				owner = &s->rows[i];
-		}
-		/* Not named for a container here and not on our bridge: another
-		 * dome's, or not dome's at all. */
-		if (!owner && !attached_to(e->d_name, s->ctx->cfg.bridge))
-			continue;
+		const struct dome_container *owner = name[0] ? row_named(s, name) : NULL;
 		if (owner && is_running(owner) && strcmp(owner->net_mode, "bridge") == 0)
 			continue;
 		if (found(s, "veth", owner ? owner->name : e->d_name, e->d_name,
@@ -357,6 +356,11 @@ static int scan_nat(struct scan *s, struct dome_error *err)
 	const struct dome_config *cfg = &s->ctx->cfg;
 	struct dome_error ignored;
 	bool present;
+	char owner[320];
+	/* The table is named after the bridge: only the bridge's owner may
+	 * judge it (owner.h). */
+	if (dome_net_bridge_owner(s->ctx, cfg->bridge, owner, sizeof owner) != DOME_BRIDGE_OURS)
+		return 0;
 	if (dome_nat_present(cfg->bridge, &present, &ignored) < 0)
 		return 0;
 	char table[32], what[64];
@@ -530,7 +534,7 @@ static int repair_limits(struct scan *s, const struct dome_doctor_item *it, cons
 	struct dome_container now;
 	if (dome_inv_get(s->ctx->store, it->name, &now, err) < 0)
 		return -1;
-	struct dome_cgroup *cg = dome_cgroup_open(s->ctx->cfg.cgroup_prefix, now.name, err);
+	struct dome_cgroup *cg = dome_own_cgroup_open(s->ctx, now.name, err);
 	if (!cg)
 		return -1;
 	int rc = dome_cgroup_apply_limits(cg, &now.limits, err);
@@ -556,7 +560,7 @@ static int scan_running(struct scan *s, struct dome_error *err)
 				 "`dome stop %s` stops it cleanly", what, c->name);
 		}
 		struct dome_error ignored;
-		struct dome_cgroup *cg = dome_cgroup_open(s->ctx->cfg.cgroup_prefix, c->name, &ignored);
+		struct dome_cgroup *cg = dome_own_cgroup_open(s->ctx, c->name, &ignored);
 		if (!cg)
 			continue;
 		struct dome_cgroup_stats st;

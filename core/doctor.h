@@ -1,21 +1,23 @@
 /* dome doctor: find, and unless asked only to look, remove what belongs to
- * dome and to no live container.
+ * this state root and to no live container. Kernel objects are this root's
+ * only when they carry its id (owner.h); another root's are never touched.
  *
- * What is dome's (and nothing else is ever touched):
+ * What is this root's (and nothing else is ever touched):
  *   cgroup   <cgroup_prefix>/NAME in any hierarchy, NAME a container name,
- *            with no running container NAME
+ *            with no running container NAME, when the prefix is marked as
+ *            this root's (a prefix of another root is reported, skipped)
  *   mount    a mount point under <root>/containers/NAME/ of a container
  *            that is not running (its mounts live in its own namespace)
- *   veth     a host interface dm-* that is dome_host_ifname() of a container
- *            of this inventory, or is attached to this instance's bridge, and
- *            belongs to no running container
+ *   veth     a host interface dm* recorded in this inventory or marked with
+ *            this root's id (alias "dome ID NAME"), of no running container
  *   lease    an address lease of a container that is not running
  *   dir      <root>/containers/NAME with no inventory row
  *   row      a stopped container whose directory is gone (a destroy killed
  *            after removing the files): the row goes too
  *   tempdir  <root>/images/.NAME.PID (an image being built) whose PID is gone
  *   nat      nftables table ip dome-BRIDGE while nat = no (removed), or
- *            missing while nat = yes and bridged containers run (installed)
+ *            missing while nat = yes and bridged containers run (installed);
+ *            only when the bridge is marked as this root's
  *   limits   a running container whose cgroup limits differ from the stored
  *            ones (a `set` killed between the two): the stored ones are
  *            written again

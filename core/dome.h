@@ -24,10 +24,17 @@ struct dome_actor {
 
 struct dome_chain;
 
+/* A state root's id: random hex digits made once per root (core/owner.h). */
+#define DOME_ROOT_ID_LEN 8
+
 struct dome_ctx {
 	struct dome_config cfg;
 	struct dome_store *store;
 	bool readonly;
+	/* This root's id, "" only in a read-only run of a root no dome of
+	 * this version has opened for writing yet. */
+	char root_id[DOME_ROOT_ID_LEN + 1];
+	bool cgroup_prefix_owned;   /* the cgroup prefix was found to be ours (owner.h) */
 	char reason[512];        /* reason given for the changes of this run */
 	struct dome_actor actor;
 	/* An event chain's head not written yet (audit.h, dome_chain_note_head). */

@@ -18,8 +18,9 @@ void dome_limits_init(struct dome_limits *l)
 	"c.monitor_pid, c.monitor_start, c.created_at, c.started_at, c.stopped_at, "        \
 	"c.exit_code, c.exit_signal, c.oom_kills, c.autostart, c.autostart_order, "         \
 	"c.autostart_delay, l.memory, l.memory_swap, l.cpu_weight, l.cpu_millis, l.pids, "  \
-	"l.cpuset, ls.address, io.spec, c.no_new_privs FROM containers c " \
+	"l.cpuset, ls.address, io.spec, c.no_new_privs, ni.host_ifname FROM containers c " \
 	"LEFT JOIN limits l ON l.container_id = c.id " \
+	"LEFT JOIN net_interfaces ni ON ni.container_id = c.id AND ni.ifname = 'eth0' " \
 	"LEFT JOIN leases ls ON ls.container_id = c.id " \
 	"LEFT JOIN (SELECT container_id, group_concat(device || ' ' || ifnull(rbps, 0) || ' ' || " \
 	"ifnull(wbps, 0) || ' ' || ifnull(riops, 0) || ' ' || ifnull(wiops, 0), ';') AS spec " \
@@ -85,6 +86,7 @@ static void read_container(sqlite3_stmt *s, struct dome_container *c)
 		p = p ? p + 1 : NULL;
 	}
 	c->no_new_privs = col_i64(s, 27) != 0;
+	col_text(s, 28, c->host_ifname, sizeof c->host_ifname);
 	uint32_t a = (uint32_t)col_i64(s, 25);
 	if (a)
 		snprintf(c->ipv4, sizeof c->ipv4, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,

@@ -50,6 +50,7 @@ struct dome_container {
 	bool autostart;
 	int autostart_order, autostart_delay;
 	bool no_new_privs;       /* init and exec'd processes cannot gain privileges */
+	char host_ifname[16];    /* host end of its veth as made by its last start, "" if none */
 	struct dome_limits limits;
 };
 

@@ -3,9 +3,11 @@
  * network namespace. Addresses and leases are in net_addr.c. */
 #include "net.h"
 #include "nat.h"
+#include "owner.h"
 #include "fsutil.h"
 #include "cleanup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -157,6 +159,133 @@ static int delete_link_named(struct nl_sock *sock, const char *name, struct dome
 	return 0;
 }
 
+/* ---- who owns an interface (owner.h) ---- */
+
+int dome_net_ifalias(const char *ifname, char *out, size_t len)
+{
+	char path[PATH_MAX];
+	out[0] = '\0';
+	if (dome_validate_ifname("interface", ifname, &(struct dome_error){ 0 }) < 0 ||
+	    dome_pathf(path, sizeof path, "/sys/class/net/%s/ifalias", ifname) < 0)
+		return -1;
+	ssize_t n = dome_read_small(path, out, len);
+	if (n < 0)
+		return -1;
+	out[strcspn(out, "\n")] = '\0';
+	return 0;
+}
+
+static const char SQL_IF_RECORDED[] =
+	"SELECT c.name FROM net_interfaces n JOIN containers c ON c.id = n.container_id "
+	"WHERE n.host_ifname = ?1";
+
+int dome_net_veth_owner(struct dome_ctx *ctx, const char *ifname, char *container, size_t len)
+{
+	container[0] = '\0';
+	struct dome_error ignored;
+	sqlite3_stmt *s = dome_store_stmt(ctx->store, SQL_IF_RECORDED, &ignored);
+	if (s) {
+		sqlite3_bind_text(s, 1, ifname, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			strlcpy(container, (const char *)sqlite3_column_text(s, 0), len);
+		sqlite3_reset(s);
+		if (container[0])
+			return 1; /* recorded by this root: its own, whatever the name */
+	}
+	char alias[256], mine[16];
+	if (dome_net_ifalias(ifname, alias, sizeof alias) < 0 || !ctx->root_id[0])
+		return 0;
+	if (alias[0]) {
+		/* a veth's mark names its container (a bridge's names the root) */
+		struct dome_error bad;
+		if (dome_mark_is_ours(ctx, alias) && sscanf(alias, "dome %*s %63s", container) == 1 &&
+		    dome_validate_name("container", container, &bad) == 0)
+			return 1;
+		container[0] = '\0';
+		return 0;
+	}
+	/* No alias: one half made (the alias comes when it is attached) has a
+	 * name of this root's scheme. */
+	snprintf(mine, sizeof mine, "dm%.6s-", ctx->root_id);
+	return strncmp(ifname, mine, strlen(mine)) == 0 ? 2 : 0;
+}
+
+int dome_net_bridge_owner(const struct dome_ctx *ctx, const char *bridge, char *owner, size_t len)
+{
+	char alias[256];
+	owner[0] = '\0';
+	if (dome_net_ifalias(bridge, alias, sizeof alias) < 0)
+		return DOME_BRIDGE_ABSENT;
+	if (!alias[0])
+		return DOME_BRIDGE_UNMARKED;
+	if (dome_mark_is_ours(ctx, alias))
+		return DOME_BRIDGE_OURS;
+	dome_mark_describe(alias, owner, len);
+	return DOME_BRIDGE_OTHER;
+}
+
+int dome_net_refuse_bridge(const char *bridge, const char *owner, struct dome_error *err)
+{
+	dome_fail(err, EEXIST, "bridge %s belongs to %s", bridge, owner);
+	dome_error_hint(err, "give this state root its own bridge and subnet: `dome net bridge=NAME "
+			"subnet=CIDR`, or bridge and subnet in the [network] section of dome.conf");
+	return -1;
+}
+
+/* A port of BRIDGE that is a dome veth of another root (or of an older dome
+ * that this root did not record): then BRIDGE is not this root's to claim. */
+static int foreign_port(struct dome_ctx *ctx, const char *bridge, char *port, size_t len)
+{
+	char path[PATH_MAX];
+	if (dome_pathf(path, sizeof path, "/sys/class/net/%s/brif", bridge) < 0)
+		return 0;
+	__cleanup_closedir DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char owner[64];
+		if (strncmp(e->d_name, "dm", 2) != 0 || dome_net_veth_owner(ctx, e->d_name, owner,
+									    sizeof owner))
+			continue;
+		strlcpy(port, e->d_name, len);
+		return 1;
+	}
+	return 0;
+}
+
+/* The bridge is this root's: marked so (its alias), or just made by it, or
+ * unmarked with no other dome's veth on it (a bridge of an older dome, or
+ * one the admin made) and claimed now. */
+static int own_bridge(struct dome_ctx *ctx, struct nl_sock *sock, struct rtnl_link *br,
+		      const char *name, bool created, struct dome_error *err)
+{
+	const char *alias = rtnl_link_get_ifalias(br);
+	char mark[256], port[32];
+	if (alias && alias[0]) {
+		if (dome_mark_is_ours(ctx, alias))
+			return 0;
+		if (strncmp(alias, "dome ", 5) != 0)
+			return dome_fail(err, EEXIST, "bridge %s has the alias '%.60s': it is not "
+					 "dome's, and dome leaves it alone; set another bridge in the "
+					 "[network] section of dome.conf", name, alias);
+		dome_mark_describe(alias, mark, sizeof mark);
+		return dome_net_refuse_bridge(name, mark, err);
+	}
+	if (!created && foreign_port(ctx, name, port, sizeof port)) {
+		snprintf(mark, sizeof mark, "another dome instance (its veth %s is attached)", port);
+		return dome_net_refuse_bridge(name, mark, err);
+	}
+	__cleanup_nllink struct rtnl_link *changes = rtnl_link_alloc();
+	if (!changes)
+		return dome_fail(err, ENOMEM, "marking bridge %s", name);
+	dome_root_mark(ctx, mark, sizeof mark);
+	rtnl_link_set_ifalias(changes, mark);
+	char what[64];
+	snprintf(what, sizeof what, "marking bridge %s as this state root's", name);
+	return change_link(sock, br, changes, what, err);
+}
+
 /* ---- the bridge ---- */
 
 struct ipv4_list {
@@ -222,8 +351,8 @@ static int create_bridge(struct nl_sock *sock, const char *name, struct dome_err
 	return 1;
 }
 
-static int ensure_bridge(struct nl_sock *sock, const char *name, const struct dome_subnet *sn,
-			 struct dome_error *err)
+static int ensure_bridge(struct dome_ctx *ctx, struct nl_sock *sock, const char *name,
+			 const struct dome_subnet *sn, struct dome_error *err)
 {
 	int created = create_bridge(sock, name, err);
 	if (created < 0)
@@ -237,6 +366,8 @@ static int ensure_bridge(struct nl_sock *sock, const char *name, const struct do
 		return dome_fail(err, 0, "interface %s exists and is not a bridge (kind %s); set "
 				 "another name as bridge in the [network] section of dome.conf",
 				 name, kind ? kind : "unknown");
+	if (own_bridge(ctx, sock, br, name, created == 1, err) < 0)
+		return -1;
 	char cidr[20];
 	dome_subnet_format(sn, cidr);
 	struct ipv4_list have = { .want = *sn };
@@ -315,7 +446,7 @@ int dome_net_ensure_bridge(struct dome_ctx *ctx, struct dome_error *err)
 	__cleanup_nlsock struct nl_sock *sock = route_socket(err);
 	if (!sock)
 		return -1;
-	if (ensure_bridge(sock, ctx->cfg.bridge, &sn, err) < 0)
+	if (ensure_bridge(ctx, sock, ctx->cfg.bridge, &sn, err) < 0)
 		return -1;
 	/* Installed at every bridged start, not only when the bridge is made:
 	 * a firewall reload (nft flush ruleset) may have removed it. A start
@@ -583,6 +714,13 @@ static int clear_leftover(struct dome_ctx *ctx, struct nl_sock *sock,
 		return dome_fail(err, 0, "interface %s exists and is not a veth (kind %s); dome "
 				 "leaves it alone — remove or rename it", host,
 				 kind ? kind : "unknown");
+	if (!dome_net_veth_owner(ctx, host, owner, sizeof owner)) {
+		const char *alias = rtnl_link_get_ifalias(link);
+		char who[320];
+		dome_mark_describe(alias ? alias : "", who, sizeof who);
+		return dome_fail(err, EEXIST, "interface %s exists and belongs to %s; dome leaves "
+				 "it alone", host, who);
+	}
 	return delete_link_named(sock, host, err);
 }
 
@@ -607,7 +745,7 @@ static int create_veth(struct nl_sock *sock, const char *host, const char *peer_
 }
 
 static int attach_host_end(struct nl_sock *sock, const char *host, const char *bridge,
-			   struct dome_error *err)
+			   const char *mark, struct dome_error *err)
 {
 	__cleanup_nllink struct rtnl_link *br = NULL, *link = NULL;
 	int found = find_link(sock, bridge, &br, err);
@@ -621,6 +759,9 @@ static int attach_host_end(struct nl_sock *sock, const char *host, const char *b
 		return dome_fail(err, ENOMEM, "attaching %s to %s", host, bridge);
 	rtnl_link_set_master(changes, rtnl_link_get_ifindex(br));
 	rtnl_link_set_flags(changes, IFF_UP);
+	/* Whose it is, in the same request: doctor and cleanups of other roots
+	 * leave it alone (owner.h). */
+	rtnl_link_set_ifalias(changes, mark);
 	char what[64];
 	snprintf(what, sizeof what, "attaching %s to bridge %s", host, bridge);
 	return change_link(sock, link, changes, what, err);
@@ -649,7 +790,9 @@ static int setup_veth(struct dome_ctx *ctx, struct nl_sock *sock, const struct d
 	if (create_veth(sock, host, temp, netns_fd, err) < 0)
 		return -1;
 	*made = true;
-	if (attach_host_end(sock, host, ctx->cfg.bridge, err) < 0)
+	char mark[128];
+	dome_veth_mark(ctx, c->name, mark, sizeof mark);
+	if (attach_host_end(sock, host, ctx->cfg.bridge, mark, err) < 0)
 		return -1;
 	if (in_netns(netns_fd, configure_inside, inside, err) < 0)
 		return -1;
@@ -661,7 +804,9 @@ int dome_net_setup(struct dome_ctx *ctx, const struct dome_container *c, pid_t p
 {
 	struct dome_subnet sn;
 	char host[16], mac[18];
-	dome_host_ifname(c->name, host);
+	if (!ctx->root_id[0])
+		return dome_fail(err, 0, "this state root has no id yet; run dome as root once");
+	dome_host_ifname(ctx->root_id, c->id, host);
 	dome_mac_for(c->name, mac);
 	struct inside_config inside = { .mac = mac, .addr = addr, .sn = &sn };
 	bool made = false;
@@ -673,7 +818,7 @@ int dome_net_setup(struct dome_ctx *ctx, const struct dome_container *c, pid_t p
 	netns_fd = open_container_netns(pid, err);
 	if (netns_fd < 0 || !(sock = route_socket(err)))
 		goto out;
-	if (ensure_bridge(sock, ctx->cfg.bridge, &sn, err) < 0)
+	if (ensure_bridge(ctx, sock, ctx->cfg.bridge, &sn, err) < 0)
 		goto out;
 	rc = setup_veth(ctx, sock, c, netns_fd, pid, &inside, host, &made, err);
 	if (rc < 0 && made) {
@@ -690,13 +835,18 @@ out:
 int dome_net_teardown(struct dome_ctx *ctx, const struct dome_container *c,
 		      struct dome_error *err)
 {
-	char host[16];
-	dome_host_ifname(c->name, host);
+	/* The name its start recorded (an older dome's dm-NAME too), else the
+	 * one a start of this root would have made. */
+	char host[16], owner[64];
+	if (c->host_ifname[0])
+		strlcpy(host, c->host_ifname, sizeof host);
+	else
+		dome_host_ifname(ctx->root_id, c->id, host);
 	__cleanup_nlsock struct nl_sock *sock = route_socket(err);
 	if (!sock)
 		return -1;
 	__cleanup_nllink struct rtnl_link *link = NULL;
-	int found = find_link(sock, host, &link, err);
+	int found = ctx->root_id[0] || c->host_ifname[0] ? find_link(sock, host, &link, err) : 0;
 	if (found < 0)
 		return -1;
 	if (found) {
@@ -704,6 +854,9 @@ int dome_net_teardown(struct dome_ctx *ctx, const struct dome_container *c,
 		if (!kind || strcmp(kind, "veth") != 0)
 			return dome_fail(err, 0, "interface %s is not a veth (kind %s); dome leaves it "
 					 "alone", host, kind ? kind : "unknown");
+		if (!dome_net_veth_owner(ctx, host, owner, sizeof owner))
+			return dome_fail(err, EEXIST, "interface %s is not this state root's; dome "
+					 "leaves it alone", host);
 		if (delete_link_named(sock, host, err) < 0)
 			return -1;
 	}

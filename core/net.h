@@ -83,6 +83,20 @@ int dome_net_setup(struct dome_ctx *ctx, const struct dome_container *c, pid_t p
 int dome_net_teardown(struct dome_ctx *ctx, const struct dome_container *c,
 		      struct dome_error *err);
 
+/* Ownership of interfaces (owner.h). The alias of IFNAME (its sysfs
+ * ifalias; "" when none); -1 when there is no such interface. */
+int dome_net_ifalias(const char *ifname, char *out, size_t len);
+/* Is IFNAME a veth of this root? 1: recorded in its inventory or marked
+ * with its id (CONTAINER then names its container); 2: unmarked with a name
+ * of this root's scheme (a start that failed before attaching it); 0: no. */
+int dome_net_veth_owner(struct dome_ctx *ctx, const char *ifname, char *container, size_t len);
+enum dome_bridge_owner { DOME_BRIDGE_ABSENT, DOME_BRIDGE_UNMARKED, DOME_BRIDGE_OURS,
+			 DOME_BRIDGE_OTHER };
+/* Whose BRIDGE is, by its alias; OWNER describes another root's. */
+int dome_net_bridge_owner(const struct dome_ctx *ctx, const char *bridge, char *owner, size_t len);
+/* The error for a bridge another root owns (OWNER as described above). */
+int dome_net_refuse_bridge(const char *bridge, const char *owner, struct dome_error *err);
+
 struct dome_net_stats {
 	bool present;
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;

@@ -1,5 +1,6 @@
 #include "runtime.h"
 #include "cgroup.h"
+#include "owner.h"
 #include "cleanup.h"
 #include "fault.h"
 #include "fsutil.h"
@@ -850,7 +851,7 @@ int dome_runtime_start(struct dome_ctx *ctx, struct dome_container *c, struct do
 
 	/* The cgroup2 dir first: M clones C straight into it. The rest of the
 	 * cgroup is made while C builds its root (prepare_while_cloning). */
-	s.cg = dome_cgroup_create_clone_part(ctx->cfg.cgroup_prefix, c->name, true, err);
+	s.cg = dome_own_cgroup_create(ctx, c->name, true, err);
 	if (!s.cg)
 		goto fail_step_cgroup;
 	cgroup_fd = dome_cgroup_unified_fd(s.cg);
@@ -1012,7 +1013,7 @@ int dome_runtime_cleanup(struct dome_ctx *ctx, struct dome_container *c, int wai
 	struct dome_error ignored;
 	bool requested = strcmp(c->state, "stopping") == 0;
 	int64_t oom_before = c->oom_kills;
-	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c->name, &ignored);
+	struct dome_cgroup *cg = dome_own_cgroup_open(ctx, c->name, &ignored);
 	if (cg) {
 		struct dome_cgroup_stats st;
 		/* The cgroup's count is per run; the inventory's is the total. */
@@ -1085,7 +1086,7 @@ int dome_runtime_stop(struct dome_ctx *ctx, struct dome_container *c, int timeou
 		timeout_s = (int)ctx->cfg.stop_timeout;
 
 	__cleanup_close int init_fd = pidfd_open_checked((pid_t)c->pid, c->pid_start);
-	struct dome_cgroup *cg = dome_cgroup_open(ctx->cfg.cgroup_prefix, c->name, err);
+	struct dome_cgroup *cg = dome_own_cgroup_open(ctx, c->name, err);
 	if (init_fd >= 0) {
 		snprintf(c->state, sizeof c->state, "stopping");
 		dome_inv_update_runtime(ctx->store, c, err);

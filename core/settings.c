@@ -50,7 +50,8 @@ int dome_net_check_setting(const struct dome_config *cfg, const char *key, const
 	return set_runtime_key(&scratch, key, value, err);
 }
 
-static const char SQL_LOAD[] = "SELECT section, name, value FROM settings";
+/* Section "root" is the root's identity (owner.c), not a setting. */
+static const char SQL_LOAD[] = "SELECT section, name, value FROM settings WHERE section <> 'root'";
 static const char SQL_SAVE[] =
 	"INSERT INTO settings (section, name, value, changed_at) VALUES (?1, ?2, ?3, ?4) "
 	"ON CONFLICT(section, name) DO UPDATE SET value = ?3, changed_at = ?4";
@@ -129,6 +130,10 @@ static int check_network_change(struct dome_ctx *ctx, const struct dome_config *
 		return dome_fail(err, 0, "%zu container%s attached to bridge %s; stop them before "
 				 "moving to %s", leases, leases == 1 ? " is" : "s are", now->bridge,
 				 want->bridge);
+	char owner[320];
+	if (strcmp(now->bridge, want->bridge) != 0 &&
+	    dome_net_bridge_owner(ctx, want->bridge, owner, sizeof owner) == DOME_BRIDGE_OTHER)
+		return dome_net_refuse_bridge(want->bridge, owner, err);
 	return 0;
 }
 
@@ -147,16 +152,23 @@ static int save(struct dome_ctx *ctx, const char *name, const char *value, struc
 /* Make the kernel's NAT rules match TO (with subnet TSN), coming from FROM
  * (FSN): installed for the new subnet and bridge first, the old bridge's
  * table removed second, so NAT never lapses while it stays on. */
-static int sync_nat(const struct dome_config *from, const struct dome_subnet *fsn,
-		    const struct dome_config *to, const struct dome_subnet *tsn,
-		    struct dome_error *err)
+static int sync_nat(const struct dome_ctx *ctx, const struct dome_config *from,
+		    const struct dome_subnet *fsn, const struct dome_config *to,
+		    const struct dome_subnet *tsn, struct dome_error *err)
 {
 	bool same_bridge = strcmp(from->bridge, to->bridge) == 0;
 	bool same_subnet = fsn->network == tsn->network && fsn->prefix == tsn->prefix;
-	if (to->nat && !(from->nat && same_bridge && same_subnet) &&
-	    dome_nat_apply(to->bridge, tsn, err) < 0)
-		return -1;
-	if (from->nat && (!to->nat || !same_bridge))
+	char owner[320];
+	/* The table is named after the bridge: never the table of a bridge
+	 * another root owns (owner.h). */
+	if (to->nat && !(from->nat && same_bridge && same_subnet)) {
+		if (dome_net_bridge_owner(ctx, to->bridge, owner, sizeof owner) == DOME_BRIDGE_OTHER)
+			return dome_net_refuse_bridge(to->bridge, owner, err);
+		if (dome_nat_apply(to->bridge, tsn, err) < 0)
+			return -1;
+	}
+	if (from->nat && (!to->nat || !same_bridge) &&
+	    dome_net_bridge_owner(ctx, from->bridge, owner, sizeof owner) != DOME_BRIDGE_OTHER)
 		return dome_nat_remove(from->bridge, err);
 	return 0;
 }
@@ -211,11 +223,11 @@ int dome_net_apply_settings(struct dome_ctx *ctx, struct dome_change *ch, char *
 		dome_store_rollback(ctx->store);
 		return -1;
 	}
-	if (sync_nat(&ctx->cfg, &from, &want, &to, err) < 0 ||
+	if (sync_nat(ctx, &ctx->cfg, &from, &want, &to, err) < 0 ||
 	    dome_store_commit(ctx->store, err) < 0) {
 		struct dome_error ignored;
 		dome_store_rollback(ctx->store);
-		sync_nat(&want, &to, &ctx->cfg, &from, &ignored);
+		sync_nat(ctx, &want, &to, &ctx->cfg, &from, &ignored);
 		if (same_bridge)
 			dome_net_readdress_bridge(want.bridge, &to, &from, &ignored);
 		return -1;

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sha256.h>
 
 static bool is_lower_alnum(char c)
 {
@@ -34,21 +33,6 @@ int dome_validate_name(const char *what, const char *name, struct dome_error *er
 	if (name[len - 1] == '-')
 		return dome_invalid(err, "%s name '%s' ends in '-'; %s", what, name, rule);
 	return 0;
-}
-
-void dome_host_ifname(const char *name, char out[16])
-{
-	size_t len = strlen(name);
-	if (len <= 12) {
-		snprintf(out, 16, "dm-%s", name);
-		return;
-	}
-	uint8_t digest[SHA256_DIGEST_LENGTH];
-	SHA256_CTX ctx;
-	SHA256Init(&ctx);
-	SHA256Update(&ctx, (const uint8_t *)name, len);
-	SHA256Final(digest, &ctx);
-	snprintf(out, 16, "dm-%.6s-%02x%02x%x", name, digest[0], digest[1], digest[2] >> 4);
 }
 
 /* Parse "D[.DDD]" into an integer scaled by 1000. Rejects anything else. */

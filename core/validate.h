@@ -20,14 +20,6 @@
  * (the name becomes a hostname, a directory and part of an interface name). */
 int dome_validate_name(const char *what, const char *name, struct dome_error *err);
 
-/* Name of a container's host-side veth, always <= 15 bytes:
- *   names of up to 12 bytes:  "dm-" + name                 (dm-web)
- *   longer names:             "dm-" + first 6 bytes + "-" + 5 hex digits of
- *                             SHA-256(name)                  (dm-databa-3f2a9)
- * The hash keeps long names with a common prefix apart; the inventory's
- * unique constraint on host_ifname turns a (1 in a million) clash into an
- * error instead of a shared interface. `out` must hold 16 bytes. */
-void dome_host_ifname(const char *name, char out[16]);
 
 /* Sizes: "512M", "1.5G", "1024", "64k", "2GiB", "max", "unlimited".
  * Units are binary (K = 1024). Decimals up to 3 places. No sign, no hex, no

@@ -38,6 +38,25 @@ remove_test_cgroups() {
 		find "$h$DOME_CGROUP_PREFIX" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
 }
+# The state root's id ($DOME_ROOT's inventory, core/owner.h) and the host
+# veths its containers have: named dm<6 digits of the id>-..., marked with
+# the alias "dome ID NAME". host_veths_of [NAME]: those of NAME, or all.
+root_id() {
+	sqlite3 "$DOME_ROOT/dome.db" "SELECT value FROM settings WHERE section = 'root' AND name = 'id'" 2>/dev/null
+}
+host_veths_of() {
+	local rid f alias
+	rid=$(root_id)
+	[ -n "$rid" ] || return 0
+	for f in /sys/class/net/dm*; do
+		[ -e "$f" ] && [ ! -d "$f/bridge" ] || continue # the bridge is marked too
+		alias=$(cat "$f/ifalias" 2>/dev/null)
+		case "$alias" in
+		"dome $rid ${1:-}"*) [ -z "${1:-}" ] || [ "$alias" = "dome $rid $1" ] && echo "${f##*/}";;
+		"") case "${f##*/}" in "dm${rid:0:6}-"*) echo "${f##*/}";; esac;; # a half-made one
+		esac
+	done
+}
 finish() {
 	echo "# $passes passed, $failures failed"
 	[ "$failures" -eq 0 ]

@@ -5,6 +5,7 @@
 #include "tui.h"
 #include "format.h"
 #include "validate.h"
+#include "owner.h"
 #include "cleanup.h"
 
 #include <ctype.h>
@@ -325,7 +326,7 @@ static void draw_procs(struct tui *t, const struct tui_row *r, int y)
 		return;
 	}
 	struct dome_error err = { 0 };
-	struct dome_cgroup *cg = dome_cgroup_open(t->ctx->cfg.cgroup_prefix, r->c.name, &err);
+	struct dome_cgroup *cg = dome_own_cgroup_open(t->ctx, r->c.name, &err);
 	pid_t *pids = NULL;
 	size_t n = 0;
 	if (!cg || dome_cgroup_pids(cg, &pids, &n, &err) < 0) {
@@ -361,7 +362,7 @@ static void draw_procs(struct tui *t, const struct tui_row *r, int y)
 static void draw_net(struct tui *t, const struct tui_row *r, int y)
 {
 	char a[32], b[32], ifname[16];
-	dome_host_ifname(r->c.name, ifname);
+	dome_host_ifname(t->ctx->root_id, r->c.id, ifname);
 	label(t, y++, "Mode", "%s", r->c.net_mode);
 	label(t, y++, "IPv4", "%s", r->ipv4[0] ? r->ipv4 :
 	      r->c.ipv4_static[0] ? r->c.ipv4_static : "-");

@@ -47,7 +47,7 @@ leaks_of() {
 		grep -qs ":/$DOME_CGROUP_PREFIX/$name\(/\|\$\)" "$p/cgroup" && echo "process ${p#/proc/} in its cgroup"
 	done
 	find /sys/fs/cgroup -maxdepth 3 -type d -path "*/$DOME_CGROUP_PREFIX/$name" 2>/dev/null | sed 's/^/cgroup /'
-	[ -e "/sys/class/net/dm-$name" ] && echo "veth dm-$name"
+	host_veths_of "$name" | sed 's/^/veth /'
 	[ "$(sqlite3 "$DOME_ROOT/dome.db" "SELECT count(*) FROM leases l JOIN containers c ON c.id = l.container_id WHERE c.name = '$name'" 2>/dev/null)" = 0 ] || echo "lease of $name"
 	grep -F " $DOME_ROOT/containers/$name/" /proc/self/mountinfo | awk '{print "mount " $5}'
 	return 0

@@ -166,7 +166,7 @@ left=$(for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
 done)
 [ -z "$left" ] && ok "no cgroup under $DOME_CGROUP_PREFIX in any hierarchy" ||
 	{ not_ok "no cgroup under $DOME_CGROUP_PREFIX in any hierarchy"; echo "$left" | head -5 | sed 's/^/#   /'; }
-left=$(ls /sys/class/net | grep "^dm-l$$"; ls "/sys/class/net/$BR/brif" 2>/dev/null)
+left=$(host_veths_of; ls "/sys/class/net/$BR/brif" 2>/dev/null)
 [ -z "$left" ] && ok "no host veth left, none on $BR" || not_ok "no host veth left: $(echo $left)"
 [ "$(sqlite3 "$DOME_ROOT/dome.db" 'SELECT count(*) FROM leases')" = 0 ] && ok "the leases table is empty" ||
 	not_ok "the leases table is empty ($(sqlite3 "$DOME_ROOT/dome.db" 'SELECT count(*) FROM leases') rows)"

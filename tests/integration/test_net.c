@@ -19,6 +19,7 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include "net.h"
+#include "owner.h"
 
 #define MAX_KIDS 8
 #define MAX_NAMES 16
@@ -293,6 +294,16 @@ static int setup(void **state)
 	return 0;
 }
 
+/* The host veth name of container NAME of this root (owner.h). */
+static void host_of(struct fixture *f, const char *name, char host[16])
+{
+	struct dome_container c;
+	struct dome_error err;
+	host[0] = '\0';
+	if (dome_inv_find(f->ctx->store, name, &c, &err) == 1)
+		dome_host_ifname(f->ctx->root_id, c.id, host);
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -301,8 +312,9 @@ static int teardown(void **state)
 	end_kids(f);
 	for (int i = 0; i < f->nnames; i++) {
 		char host[16];
-		dome_host_ifname(f->names[i], host);
-		delete_host_link(host);
+		host_of(f, f->names[i], host);
+		if (host[0])
+			delete_host_link(host);
 	}
 	delete_host_link(f->bridge);
 	if (f->ctx)
@@ -329,7 +341,7 @@ static struct dome_container add_container(struct fixture *f, const char *base,
 	if (dome_inv_insert(f->ctx->store, &c, &err) < 0)
 		fail_msg("insert %s: %s", c.name, err.msg);
 	char host[16];
-	dome_host_ifname(c.name, host);
+	host_of(f, c.name, host);
 	assert_false(host_link_exists(host, NULL));
 	return c;
 }
@@ -395,7 +407,7 @@ static void test_two_containers_talk(void **state)
 	assert_string_equal(bs.addresses, want);
 	int br = host_ifindex(f->bridge), master = 0;
 	char host_a[16];
-	dome_host_ifname(a.name, host_a);
+	host_of(f, a.name, host_a);
 	assert_true(host_link_exists(host_a, &master));
 	assert_int_equal(master, br);
 
@@ -507,7 +519,7 @@ static void test_failed_setup_leaves_no_veth(void **state)
 	struct dome_error err;
 	struct dome_container c = add_container(f, "fa", NULL);
 	char host[16];
-	dome_host_ifname(c.name, host);
+	host_of(f, c.name, host);
 	uint32_t addr;
 	assert_int_equal(dome_net_lease(f->ctx, &c, &addr, &err), 0);
 
@@ -567,7 +579,7 @@ static void test_bridge_with_other_address_left_alone(void **state)
 	pid_t p = spawn(f, true, false);
 	assert_int_equal(dome_net_setup(f->ctx, &c, p, addr, &err), -1);
 	char host[16];
-	dome_host_ifname(c.name, host);
+	host_of(f, c.name, host);
 	assert_false(host_link_exists(host, NULL));
 }
 

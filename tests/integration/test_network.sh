@@ -15,7 +15,7 @@ export DOME_CONFIG="$TEST_ROOT/dome.conf"
 export DOME_ROOT="$TEST_ROOT/state"
 export DOME_CGROUP_PREFIX="dome-nt-$$"
 d() { "$DOME" "$@"; }
-p="n$n"   # container name prefix: host veths are dm-<name>
+p="n$n"   # container name prefix
 
 cleanup() {
 	for c in $(d ls --json 2>/dev/null | sed -n 's/.*"name": "\(.*\)".*/\1/p'); do
@@ -46,7 +46,12 @@ d exec "${p}a" -- ip route > "$TEST_ROOT/route"
 expect_grep "$TEST_ROOT/route" "default via $SUBNET_PFX.1" "default route via the bridge"
 mac=$(d exec "${p}a" -- cat /sys/class/net/eth0/address)
 case "$mac" in 02:*) ok "locally administered MAC ($mac)";; *) not_ok "locally administered MAC ($mac)";; esac
-ip link show "dm-${p}a" >/dev/null 2>&1 && ok "host end dm-${p}a exists" || not_ok "host end dm-${p}a exists"
+va=$(d info "${p}a" --json | jq -r .host_ifname)
+ip link show "$va" >/dev/null 2>&1 && ok "host end $va exists" || not_ok "host end $va exists"
+[ "$(cat "/sys/class/net/$va/ifalias")" = "dome $(root_id) ${p}a" ] \
+	&& ok "host end marked as this root's (alias)" || not_ok "host end marked as this root's (alias: $(cat "/sys/class/net/$va/ifalias"))"
+[ "$(cat "/sys/class/net/$BR/ifalias")" = "dome $(root_id) $DOME_ROOT" ] \
+	&& ok "bridge marked as this root's (alias)" || not_ok "bridge marked as this root's (alias: $(cat "/sys/class/net/$BR/ifalias"))"
 
 # Names: each container's hosts lists itself and its siblings; resolv.conf from config.
 d exec "${p}a" -- cat /etc/hosts > "$TEST_ROOT/hosts"
@@ -78,16 +83,16 @@ expect_status 0 "sixth container" -- d create "${p}i"
 expect_status 1 "the subnet is exhausted" -- d start "${p}i"
 expect_grep "$TEST_ROOT/err" "$SUBNET_PFX.0/29" "the error names the subnet"
 [ "$(d info "${p}i" --json | sed -n 's/.*"state": "\(.*\)".*/\1/p')" = stopped ] && ok "exhausted start left it stopped" || not_ok "exhausted start left it stopped"
-ip link show "dm-${p}i" >/dev/null 2>&1 && not_ok "exhausted start left no veth" || ok "exhausted start left no veth"
+[ -n "$(host_veths_of "${p}i")" ] && not_ok "exhausted start left no veth" || ok "exhausted start left no veth"
 
 expect_status 0 "stop a" -- d stop --kill "${p}a"
-ip link show "dm-${p}a" >/dev/null 2>&1 && not_ok "stop removed the host veth" || ok "stop removed the host veth"
+[ -n "$(host_veths_of "${p}a")" ] && not_ok "stop removed the host veth" || ok "stop removed the host veth"
 [ -z "$(ipv4_of "${p}a")" ] && ok "stop freed the lease" || not_ok "stop freed the lease"
 d exec "${p}b" -- cat /etc/hosts > "$TEST_ROOT/hosts"
 grep -q "${p}a" "$TEST_ROOT/hosts" && not_ok "the stopped container left its siblings' hosts" || ok "the stopped container left its siblings' hosts"
 expect_status 0 "the freed address serves the waiting container" -- d start "${p}i"
 expect_status 0 "destroy --force h" -- d destroy --force "${p}h"
-ip link show "dm-${p}h" >/dev/null 2>&1 && not_ok "destroy removed the host veth" || ok "destroy removed the host veth"
+[ -n "$(host_veths_of "${p}h")" ] && not_ok "destroy removed the host veth" || ok "destroy removed the host veth"
 before=$(leases)
 
 # Settings changed at run time: live, audited, refused when they would strand
@@ -115,7 +120,7 @@ printf 'not a program\n' > "$DOME_ROOT/containers/${p}a/upper/sbin/init"
 chmod 644 "$DOME_ROOT/containers/${p}a/upper/sbin/init"
 expect_status 1 "a start failing at exec fails" -- d start "${p}a"
 expect_grep "$TEST_ROOT/err" "executing" "the failure names the step"
-ip link show "dm-${p}a" >/dev/null 2>&1 && not_ok "the failed start left no veth" || ok "the failed start left no veth"
+[ -n "$(host_veths_of "${p}a")" ] && not_ok "the failed start left no veth" || ok "the failed start left no veth"
 [ "$(leases)" = "$before" ] && ok "the failed start left no lease" || not_ok "the failed start left no lease ($(leases) vs $before)"
 # With every container stopped, the subnet moves and the bridge follows.
 for c in $(d ls --json | sed -n 's/.*"name": "\(.*\)".*/\1/p'); do d stop --kill "$c" >/dev/null 2>&1; done

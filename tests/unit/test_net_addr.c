@@ -119,19 +119,6 @@ static void test_mac_is_stable_local_unicast(void **state)
 	assert_string_equal(a, "02:4b:5e:57:f6:eb"); /* printf web | sha256sum */
 }
 
-static void test_host_ifname_length(void **state)
-{
-	(void)state;
-	const char *names[] = { "a", "web", "abcdefghijkl", "abcdefghijklm",
-				"a23456789012345678901234567890123456789012345678901234567890123" };
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		char host[16];
-		dome_host_ifname(names[i], host);
-		assert_true(strlen(host) <= 15);
-		assert_true(strlen(host) > 3);
-	}
-}
-
 /* ---- leases against a real database ---- */
 
 struct fixture {
@@ -342,7 +329,6 @@ int main(void)
 		cmocka_unit_test(test_subnet_rejects),
 		cmocka_unit_test(test_ipv4_parse_is_strict),
 		cmocka_unit_test(test_mac_is_stable_local_unicast),
-		cmocka_unit_test(test_host_ifname_length),
 		cmocka_unit_test_setup_teardown(test_leases_distinct_until_exhausted, setup_db,
 						teardown_db),
 		cmocka_unit_test_setup_teardown(test_lease_is_kept_across_calls, setup_db,

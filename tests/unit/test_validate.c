@@ -5,6 +5,7 @@
 #include <cmocka.h>
 #include <string.h>
 #include "validate.h"
+#include "owner.h"
 
 static void test_names_good(void **state)
 {
@@ -35,20 +36,33 @@ static void test_host_ifname_fits(void **state)
 {
 	(void)state;
 	char a[16], b[16];
-	dome_host_ifname("web", a);
-	assert_string_equal(a, "dm-web");
-	dome_host_ifname("abcdefghijkl", a); /* 12 bytes: kept whole */
-	assert_string_equal(a, "dm-abcdefghijkl");
-	dome_host_ifname("database-primary", a);
-	dome_host_ifname("database-replica", b);
-	assert_true(strlen(a) <= 15 && strlen(b) <= 15);
-	assert_int_equal(strncmp(a, "dm-databa-", 10), 0);
-	assert_string_not_equal(a, b); /* same prefix, different names */
-	char longest[64];
-	memset(longest, 'z', 63);
-	longest[63] = '\0';
-	dome_host_ifname(longest, a);
-	assert_int_equal(strlen(a), 15);
+	/* dm + 6 digits of the root id + "-" + the row id in base 36 */
+	dome_host_ifname("3fa2c1d0", 1, a);
+	assert_string_equal(a, "dm3fa2c1-1");
+	dome_host_ifname("3fa2c1d0", 36, a);
+	assert_string_equal(a, "dm3fa2c1-10");
+	/* the same row of another root: another name */
+	dome_host_ifname("77aa01ff", 36, b);
+	assert_string_not_equal(a, b);
+	/* the largest row ids still fit IFNAMSIZ - 1 */
+	dome_host_ifname("3fa2c1d0", 2176782335LL, a); /* 36^6 - 1 */
+	assert_string_equal(a, "dm3fa2c1-zzzzzz");
+	dome_host_ifname("3fa2c1d0", INT64_MAX, a);
+	assert_true(strlen(a) <= 15);
+}
+
+static void test_owner_marks(void **state)
+{
+	(void)state;
+	/* the first two words name the owner; the path after is a hint */
+	assert_true(dome_owner_mark_same("dome 3fa2c1d0 /var/lib/dome", "dome 3fa2c1d0 /srv/moved"));
+	assert_true(dome_owner_mark_same("dome 3fa2c1d0 web", "dome 3fa2c1d0"));
+	assert_false(dome_owner_mark_same("dome 3fa2c1d0 /x", "dome 3fa2c1d1 /x"));
+	assert_false(dome_owner_mark_same("dome 3fa2c1 /x", "dome 3fa2c1d0 /x"));
+	assert_false(dome_owner_mark_same("", ""));
+	char who[128];
+	dome_mark_describe("dome 3fa2c1d0 /var/lib/dome", who, sizeof who);
+	assert_string_equal(who, "the dome state root /var/lib/dome (id 3fa2c1d0)");
 }
 
 static void test_sizes_good(void **state)
@@ -164,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_names_good),
 		cmocka_unit_test(test_names_hostile),
 		cmocka_unit_test(test_host_ifname_fits),
+		cmocka_unit_test(test_owner_marks),
 		cmocka_unit_test(test_sizes_good),
 		cmocka_unit_test(test_sizes_hostile),
 		cmocka_unit_test(test_cpus),
