@@ -199,62 +199,74 @@ rm -rf "$L"
 
 # --- the state root's filesystem full
 small="$TEST_ROOT/small"
+# A state root of its own, so a cgroup prefix of its own: a prefix belongs to
+# one root (dome(1), SEVERAL STATE ROOTS).
+SP="$DOME_CGROUP_PREFIX-small"
+ds() { DOME_CGROUP_PREFIX="$SP" "$DOME" --root "$S" "$@"; }
 mkdir -p "$small" && mount -t tmpfs -o size=24m dome-test-full "$small" || not_ok "mount a small tmpfs"
+remove_small_cgroups() {
+	local h
+	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+		[ -d "$h$SP" ] && find "$h$SP" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+}
 cleanup_small() {
 	rm -f "$small/fill" "$small/fill2"
-	for c in f1 f2; do d --root "$S" destroy --force "$c" >/dev/null 2>&1; done
+	for c in f1 f2; do ds destroy --force "$c" >/dev/null 2>&1; done
 	pkill -KILL -f "__monitor $S " 2>/dev/null
 	# whatever a failed run left in the small root's containers' cgroups
-	find /sys/fs/cgroup -path "*/$DOME_CGROUP_PREFIX/f[12]/cgroup.procs" -exec cat {} + 2>/dev/null |
+	find /sys/fs/cgroup -path "*/$SP/f[12]/cgroup.procs" -exec cat {} + 2>/dev/null |
 		sort -u | xargs -r kill -KILL 2>/dev/null
 	sleep 0.2
+	remove_small_cgroups
 	umount -l "$small" 2>/dev/null; cleanup_instance
 }
 trap cleanup_small EXIT
 S="$small/state"
-expect_status 0 "a container on the small filesystem" -- d --root "$S" create f1 --net none
+expect_status 0 "a container on the small filesystem" -- ds create f1 --net none
 dd if=/dev/zero of="$small/fill" bs=64k >/dev/null 2>&1 # until ENOSPC
-expect_status 1 "a change on a full filesystem fails" -- d --root "$S" create f2 --net none
+expect_status 1 "a change on a full filesystem fails" -- ds create f2 --net none
 grep -qi "full\|no space" "$TEST_ROOT/err" && ok "the error says the disk is full" || { not_ok "the error says the disk is full"; cat "$TEST_ROOT/err"; }
 # Reading may need room for the WAL index too: it works or says why.
-d --root "$S" ls >/dev/null 2>"$TEST_ROOT/err" || expect_grep "$TEST_ROOT/err" "full" "a read on the full disk, if it fails, says the disk is full"
+ds ls >/dev/null 2>"$TEST_ROOT/err" || expect_grep "$TEST_ROOT/err" "full" "a read on the full disk, if it fails, says the disk is full"
 rm -f "$small/fill"
 # A container running when the disk fills up can be stopped: with the room
 # dome keeps for that (<root>/reserve), the stop is audited in full...
-f1_pid() { d --root "$S" info f1 --json | jq -r '.pid // empty'; }
+f1_pid() { ds info f1 --json | jq -r '.pid // empty'; }
 ends() { sqlite3 "$S/dome.db" "SELECT kind || ' ' || detail FROM events WHERE container = 'f1' AND kind IN ('stopped', 'exited', 'crashed') ORDER BY id"; }
-expect_status 0 "start a container on the small filesystem" -- d --root "$S" start f1
+expect_status 0 "start a container on the small filesystem" -- ds start f1
 [ -f "$S/reserve" ] && ok "dome keeps room in the state root" || not_ok "dome keeps room in the state root"
 pid=$(f1_pid)
 dd if=/dev/zero of="$small/fill" bs=64k >/dev/null 2>&1
-expect_status 0 "dome stop --kill works on the full disk" -- d --root "$S" stop f1 --kill
+expect_status 0 "dome stop --kill works on the full disk" -- ds stop f1 --kill
 alive "$pid" && not_ok "its init is gone" || ok "its init is gone"
 [ "$(sqlite3 "$S/dome.db" "SELECT result FROM changes WHERE action = 'stop' AND target = 'f1' ORDER BY id DESC LIMIT 1")" = ok ] &&
 	ok "the stop is in the history" || not_ok "the stop is in the history"
 [ "$(ends)" = 'stopped {"signal":9}' ] && ok "with its stopped event" || { not_ok "with its stopped event"; ends; }
-[ "$(d --root "$S" ls --json | jq -r '.[] | select(.name == "f1") | .state')" = stopped ] && ok "ls shows it stopped" || not_ok "ls shows it stopped"
+[ "$(ds ls --json | jq -r '.[] | select(.name == "f1") | .state')" = stopped ] && ok "ls shows it stopped" || not_ok "ls shows it stopped"
 rm -f "$small/fill"
 # ...and with that room gone too, it still stops, and says what it could
 # not record; the next run with room records the end.
-expect_status 0 "start it again" -- d --root "$S" start f1
+expect_status 0 "start it again" -- ds start f1
 pid=$(f1_pid)
 dd if=/dev/zero of="$small/fill" bs=64k >/dev/null 2>&1
 rm -f "$S/reserve"
 dd if=/dev/zero of="$small/fill2" bs=4k >/dev/null 2>&1
-expect_status 0 "dome stop --kill works with no room at all" -- d --root "$S" stop f1 --kill
+expect_status 0 "dome stop --kill works with no room at all" -- ds stop f1 --kill
 alive "$pid" && not_ok "its init is gone (no room)" || ok "its init is gone (no room)"
 expect_grep "$TEST_ROOT/err" "warning: not recorded: .*stop f1 (done) has no audit record" "the stop says it could not be audited"
 expect_grep "$TEST_ROOT/err" "the end of f1's run is not in the inventory yet" "and that the end is not recorded yet"
 rm -f "$small/fill" "$small/fill2"
-[ "$(d --root "$S" ls --json | jq -r '.[] | select(.name == "f1") | .state')" = stopped ] && ok "with room again, ls records it stopped" || not_ok "with room again, ls records it stopped"
+[ "$(ds ls --json | jq -r '.[] | select(.name == "f1") | .state')" = stopped ] && ok "with room again, ls records it stopped" || not_ok "with room again, ls records it stopped"
 DOME_ROOT="$S" expect_no_leaks f1 "stopped on a full disk"
 [ "$(sqlite3 "$S/dome.db" 'PRAGMA integrity_check')" = ok ] && ok "the database is intact" || not_ok "the database is intact"
-d --root "$S" ls --json > "$TEST_ROOT/ls" 2>&1
+ds ls --json > "$TEST_ROOT/ls" 2>&1
 [ "$(jq -r '.[].name' "$TEST_ROOT/ls" | tr '\n' ' ')" = "f1 " ] && ok "the inventory holds f1 only: the failed create left nothing" || { not_ok "the inventory holds f1 only"; cat "$TEST_ROOT/ls"; }
 [ ! -e "$S/containers/f2" ] && ok "no directory of the failed create" || not_ok "no directory of the failed create"
-expect_status 0 "after freeing space the change works" -- d --root "$S" create f2 --net none
-expect_status 0 "the history chain verifies" -- d --root "$S" history verify
-for c in f1 f2; do d --root "$S" destroy "$c" >/dev/null 2>&1; done
+expect_status 0 "after freeing space the change works" -- ds create f2 --net none
+expect_status 0 "the history chain verifies" -- ds history verify
+for c in f1 f2; do ds destroy "$c" >/dev/null 2>&1; done
 umount "$small" && ok "the small filesystem is unmounted" || not_ok "the small filesystem is unmounted"
+remove_small_cgroups
 trap cleanup_instance EXIT
 finish
