@@ -29,11 +29,19 @@ destroy_test_containers() {
 		"$DOME" destroy --force "$c" >/dev/null 2>&1
 	done
 }
+# cgroup_hierarchies: the mount point of every cgroup hierarchy on this host,
+# each with a trailing slash: the v1 controllers' and cgroup2 (at
+# /sys/fs/cgroup/unified on a hybrid host), or /sys/fs/cgroup/ alone on a pure
+# cgroup v2 one (where /sys/fs/cgroup/*/ are cgroups, not hierarchies).
+cgroup_hierarchies() {
+	awk '{ for (i = 7; $i != "-"; i++); if (($(i + 1) == "cgroup" || $(i + 1) == "cgroup2") &&
+	       $5 ~ "^/sys/fs/cgroup") print $5 "/" }' /proc/self/mountinfo | sort -u
+}
 # remove_test_cgroups: the test's own cgroup prefix ($DOME_CGROUP_PREFIX) in
 # every hierarchy, empty directories only.
 remove_test_cgroups() {
 	local h
-	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+	for h in $(cgroup_hierarchies); do
 		[ -d "$h$DOME_CGROUP_PREFIX" ] || continue
 		find "$h$DOME_CGROUP_PREFIX" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done

@@ -22,7 +22,7 @@ cleanup_instance() {
 	done
 	pkill -KILL -f "__monitor $DOME_ROOT " 2>/dev/null
 	ip link del "$BR" 2>/dev/null
-	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+	for h in $(cgroup_hierarchies); do
 		[ -d "$h$DOME_CGROUP_PREFIX" ] && find "$h$DOME_CGROUP_PREFIX" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
 	grep -o " $TEST_ROOT[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done

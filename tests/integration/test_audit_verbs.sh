@@ -21,7 +21,7 @@ made_group=
 cleanup() {
 	for c in "$C" "c$C"; do "$DOME" destroy --force "$c" >/dev/null 2>&1; done
 	ip link del "dmta$n" 2>/dev/null
-	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+	for h in $(cgroup_hierarchies); do
 		[ -d "$h$DOME_CGROUP_PREFIX" ] && find "$h$DOME_CGROUP_PREFIX" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
 	[ -n "$made_group" ] && groupdel dome 2>/dev/null

@@ -14,7 +14,7 @@ d() { "$DOME" "$@"; }
 C="hd$$"
 cleanup() {
 	d destroy --force "$C" >/dev/null 2>&1
-	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+	for h in $(cgroup_hierarchies); do
 		[ -d "$h$DOME_CGROUP_PREFIX" ] && find "$h$DOME_CGROUP_PREFIX" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
 	rm -rf "$TEST_ROOT"

@@ -161,7 +161,7 @@ for p in /proc/[0-9]*; do
 	grep -qs ":/$DOME_CGROUP_PREFIX/" "$p/cgroup" && left="$left ${p#/proc/}"
 done
 [ -z "$left" ] && ok "no process in a cgroup under $DOME_CGROUP_PREFIX" || not_ok "no process in a cgroup under $DOME_CGROUP_PREFIX:$left"
-left=$(for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+left=$(for h in $(cgroup_hierarchies); do
 	[ -d "$h$DOME_CGROUP_PREFIX" ] && find "$h$DOME_CGROUP_PREFIX" -mindepth 1 -type d
 done)
 [ -z "$left" ] && ok "no cgroup under $DOME_CGROUP_PREFIX in any hierarchy" ||

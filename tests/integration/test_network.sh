@@ -23,7 +23,7 @@ cleanup() {
 	done
 	ip link del "$BR" 2>/dev/null
 	nft delete table ip "dome-$BR" 2>/dev/null
-	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+	for h in $(cgroup_hierarchies); do
 		[ -d "$h$DOME_CGROUP_PREFIX" ] && find "$h$DOME_CGROUP_PREFIX" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
 	rm -rf "$TEST_ROOT"

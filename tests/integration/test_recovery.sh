@@ -206,7 +206,7 @@ ds() { DOME_CGROUP_PREFIX="$SP" "$DOME" --root "$S" "$@"; }
 mkdir -p "$small" && mount -t tmpfs -o size=24m dome-test-full "$small" || not_ok "mount a small tmpfs"
 remove_small_cgroups() {
 	local h
-	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+	for h in $(cgroup_hierarchies); do
 		[ -d "$h$SP" ] && find "$h$SP" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
 }

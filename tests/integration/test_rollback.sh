@@ -20,7 +20,7 @@ cleanup() {
 	for c in "$C1" "$C2"; do
 		d destroy --force "$c" >/dev/null 2>&1
 	done
-	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+	for h in $(cgroup_hierarchies); do
 		[ -d "$h$DOME_CGROUP_PREFIX" ] || continue
 		find "$h$DOME_CGROUP_PREFIX" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done

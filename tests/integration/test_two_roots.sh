@@ -43,7 +43,7 @@ cleanup() {
 	ip link del "$BRB" 2>/dev/null
 	nft delete table ip "dome-$BRA" 2>/dev/null
 	for p in $used_prefixes; do
-		for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+		for h in $(cgroup_hierarchies); do
 			[ -d "$h$p/$C" ] && rmdir "$h$p/$C" 2>/dev/null
 			# a prefix the test named, or a root's own default: only when empty
 			case "$p" in dome-tw*|dome-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f])
@@ -151,7 +151,7 @@ PB="dome-twb-$$"
 # empty B claims it.
 PU="dome-twu-$$"
 used_prefixes="$used_prefixes $PU"
-for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+for h in $(cgroup_hierarchies); do
 	[ -e "${h}cgroup.procs" ] || continue
 	mkdir -p "$h$PU/$C"
 	[ -e "$h$PU/cpuset.cpus" ] && cat "${h}cpuset.cpus" > "$h$PU/cpuset.cpus" &&
@@ -159,7 +159,7 @@ for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
 		cat "${h}cpuset.mems" > "$h$PU/$C/cpuset.mems"
 done
 sleep 300 & other=$!
-for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+for h in $(cgroup_hierarchies); do
 	[ -e "$h$PU/$C/cgroup.procs" ] && echo "$other" > "$h$PU/$C/cgroup.procs"
 done
 PB="$PU"
@@ -170,7 +170,7 @@ expect_status 0 "unmarked prefix: B's doctor" -- db doctor
 kill -0 "$other" 2>/dev/null && ok "unmarked prefix: B's doctor leaves the other process" \
 	|| not_ok "unmarked prefix: B's doctor leaves the other process"
 kill "$other"; wait "$other" 2>/dev/null
-for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+for h in $(cgroup_hierarchies); do
 	[ -d "$h$PU/$C" ] && rmdir "$h$PU/$C"
 done
 expect_status 0 "once nothing else runs in it, B's start claims it" -- db start "$C"
