@@ -61,6 +61,7 @@ void cli_format_duration(int64_t seconds, char *out, size_t len);
 /* verbs */
 int verb_ls(struct cli *cli, int argc, char **argv);
 int verb_info(struct cli *cli, int argc, char **argv);
+int verb_ps(struct cli *cli, int argc, char **argv);
 int verb_check(struct cli *cli, int argc, char **argv);
 int verb_create(struct cli *cli, int argc, char **argv);
 int verb_start(struct cli *cli, int argc, char **argv);

@@ -23,6 +23,7 @@ static const struct cli_verb verbs[] = {
 	{ "clone", verb_clone, "SRC NEW", "copy a container", NULL },
 	{ "set", verb_set, "NAME KEY=VALUE...", "change limits and settings", NULL },
 	{ "exec", verb_exec, "NAME [-- CMD...]", "run a command inside a container", NULL },
+	{ "ps", verb_ps, "NAME [--json]", "list a container's processes as a tree, with their cgroups", NULL },
 	{ "logs", verb_logs, "NAME [--follow] [--tail N] [--raw]", "show a container's console log",
 	  "  -f, --follow   keep printing what the container writes\n"
 	  "  -n, --tail N   start N lines before the end\n"

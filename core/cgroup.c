@@ -364,33 +364,82 @@ static const char *procs_dir(const struct dome_cgroup *cg)
 	return cg->hier[0].dir;
 }
 
-/* Append the pids of `dir` and of every cgroup under it to *pids. */
-static int add_tree_pids(const char *dir, int depth, pid_t **pids, size_t *n,
-			 struct dome_error *err)
+/* Visit `dir` and every cgroup dir under it (CG_MAX_DEPTH down at most),
+ * each before the dirs under it: visit(path, rel) with `rel` its path under
+ * `dir` ("" for `dir`, "/system.slice/x.service" under it). A visit that
+ * returns non-zero ends the walk with that value. One walk for every reader
+ * of a subtree (a system container's init makes cgroups of its own). */
+typedef int (*cg_visit_fn)(const char *path, const char *rel, void *data);
+static int cg_walk_at(const char *path, const char *rel, int depth, cg_visit_fn visit, void *data)
 {
-	__cleanup_free pid_t *here = NULL;
-	size_t k;
-	if (dome_cg_read_pids(dir, &here, &k, err) < 0)
-		return -1;
-	if (k) {
-		pid_t *all = reallocarray(*pids, *n + k, sizeof *all);
-		if (!all)
-			return dome_fail(err, errno, "cannot list the processes of %s", dir);
-		memcpy(all + *n, here, k * sizeof *all);
-		*pids = all;
-		*n += k;
-	}
-	if (depth >= CG_MAX_DEPTH)
-		return 0;
-	__cleanup_closedir DIR *d = opendir(dir);
+	int r = visit(path, rel, data);
+	if (r || depth >= CG_MAX_DEPTH)
+		return r;
+	__cleanup_closedir DIR *d = opendir(path);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
-		char sub[PATH_MAX];
-		if (de->d_type == DT_DIR && de->d_name[0] != '.' &&
-		    snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name) < (int)sizeof sub &&
-		    add_tree_pids(sub, depth + 1, pids, n, err) < 0 && err->errnum != ENOENT)
-			return -1;
+		char sub[PATH_MAX], subrel[PATH_MAX];
+		if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
+		    snprintf(sub, sizeof sub, "%s/%s", path, de->d_name) >= (int)sizeof sub ||
+		    snprintf(subrel, sizeof subrel, "%s/%s", rel, de->d_name) >= (int)sizeof subrel)
+			continue;
+		if ((r = cg_walk_at(sub, subrel, depth + 1, visit, data)))
+			return r;
 	}
+	return 0;
+}
+
+static int cg_walk(const char *dir, cg_visit_fn visit, void *data)
+{
+	return cg_walk_at(dir, "", 0, visit, data);
+}
+
+struct each_pid {
+	int (*each)(pid_t pid, const char *rel, void *data);
+	void *data;
+	struct dome_error *err;
+};
+
+static int visit_pids(const char *path, const char *rel, void *data)
+{
+	struct each_pid *e = data;
+	__cleanup_free pid_t *here = NULL;
+	size_t k;
+	if (dome_cg_read_pids(path, &here, &k, e->err) < 0)
+		/* a cgroup under the container's may go while it is read */
+		return rel[0] && e->err->errnum == ENOENT ? 0 : -1;
+	for (size_t i = 0; i < k; i++)
+		if (e->each(here[i], rel, e->data) < 0)
+			return -1;
+	return 0;
+}
+
+int dome_cgroup_each_pid(struct dome_cgroup *cg, int (*each)(pid_t pid, const char *rel, void *data),
+			 void *data, struct dome_error *err)
+{
+	struct each_pid e = { each, data, err };
+	return cg_walk(procs_dir(cg), visit_pids, &e) < 0 ? -1 : 0;
+}
+
+struct pid_list {
+	pid_t *pids;
+	size_t n, cap;
+	struct dome_error *err;
+};
+
+static int add_pid(pid_t pid, const char *rel, void *data)
+{
+	(void)rel;
+	struct pid_list *l = data;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		pid_t *p = reallocarray(l->pids, cap, sizeof *p);
+		if (!p)
+			return dome_fail(l->err, errno, "cannot list a container's processes");
+		l->pids = p;
+		l->cap = cap;
+	}
+	l->pids[l->n++] = pid;
 	return 0;
 }
 
@@ -398,14 +447,15 @@ int dome_cgroup_pids(struct dome_cgroup *cg, pid_t **pids, size_t *n, struct dom
 {
 	/* A system container's init puts its services in cgroups of their
 	 * own under the container's: all of them are the container's. */
-	*pids = NULL;
-	*n = 0;
-	if (add_tree_pids(procs_dir(cg), 0, pids, n, err) < 0) {
-		free(*pids);
+	struct pid_list l = { .err = err };
+	if (dome_cgroup_each_pid(cg, add_pid, &l, err) < 0) {
+		free(l.pids);
 		*pids = NULL;
 		*n = 0;
 		return -1;
 	}
+	*pids = l.pids;
+	*n = l.n;
 	return 0;
 }
 
@@ -962,38 +1012,28 @@ int dome_cg_wait(bool (*done)(const char *dir), const char *dir, int timeout_ms)
 	return 0;
 }
 
-static bool tree_empty(const char *dir, int depth)
+/* 1: a process is in `path` or under it; 2: none is in the whole subtree
+ * (cgroup2 says so in one file); 0: none here, look further down. */
+static int visit_empty(const char *path, const char *rel, void *data)
 {
-	char buf[16], path[PATH_MAX];
-	/* cgroup2 says for the whole subtree in one file. */
-	snprintf(path, sizeof path, "%s/cgroup.events", dir);
-	if (dome_read_small(path, buf, sizeof buf) > 0 && strncmp(buf, "populated ", 10) == 0)
-		return buf[10] == '0';
+	(void)rel;
+	(void)data;
+	char buf[16], file[PATH_MAX];
+	snprintf(file, sizeof file, "%s/cgroup.events", path);
+	if (dome_read_small(file, buf, sizeof buf) > 0 && strncmp(buf, "populated ", 10) == 0)
+		return buf[10] == '0' ? 2 : 1;
 	/* v1: this dir's cgroup.procs (one pid is at least "1" and a newline;
 	 * nothing read means empty), then each child's. */
-	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-	__cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(file, sizeof file, "%s/cgroup.procs", path);
+	__cleanup_close int fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT;
-	if (read(fd, buf, sizeof buf) != 0)
-		return false;
-	if (depth >= CG_MAX_DEPTH)
-		return true;
-	__cleanup_closedir DIR *d = opendir(dir);
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		char sub[PATH_MAX];
-		if (de->d_type == DT_DIR && de->d_name[0] != '.' &&
-		    snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name) < (int)sizeof sub &&
-		    !tree_empty(sub, depth + 1))
-			return false;
-	}
-	return true;
+		return errno == ENOENT ? 0 : 1;
+	return read(fd, buf, sizeof buf) != 0;
 }
 
 bool dome_cg_empty(const char *dir)
 {
-	return !is_dir(dir) || tree_empty(dir, 0);
+	return !is_dir(dir) || cg_walk(dir, visit_empty, NULL) != 1;
 }
 
 int dome_cg_txn_add(struct dome_cg_txn *t, const char *dir, const char *file,

@@ -75,8 +75,15 @@ int dome_cgroup_freeze(struct dome_cgroup *cg, bool frozen, struct dome_error *e
 int dome_cgroup_is_frozen(struct dome_cgroup *cg, bool *frozen, struct dome_error *err);
 /* SIGKILL every process (v2: cgroup.kill; v1: freeze, kill each, thaw). */
 int dome_cgroup_kill_all(struct dome_cgroup *cg, struct dome_error *err);
-/* The pids in the cgroup (from cgroup.procs), malloc'd. */
+/* The pids in the cgroup and in every cgroup under it (cgroup.procs),
+ * malloc'd. */
 int dome_cgroup_pids(struct dome_cgroup *cg, pid_t **pids, size_t *n, struct dome_error *err);
+/* Call each(pid, rel) for every process in the cgroup and in the cgroups
+ * under it, `rel` being the cgroup's path under the container's ("" for the
+ * container's own, "/system.slice/web.service"); each returns -1 (with the
+ * error set) to stop. */
+int dome_cgroup_each_pid(struct dome_cgroup *cg, int (*each)(pid_t pid, const char *rel, void *data),
+			 void *data, struct dome_error *err);
 /* Remove the cgroup dirs (retrying while the kernel says EBUSY). */
 int dome_cgroup_destroy(struct dome_cgroup *cg, struct dome_error *err);
 

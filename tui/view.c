@@ -4,6 +4,7 @@
  * with dome_container_set; a refusal (from validation or the kernel) stays
  * shown under the limits until the next edit. */
 #include "tui.h"
+#include "ptree.h"
 #include "escape.h"
 #include "format.h"
 #include "validate.h"
@@ -282,48 +283,9 @@ static void log_next_match(struct tui *t, const char *name)
 	tui_status(t, false, "no further match for '%s'", log_search);
 }
 
-static bool read_text(const char *path, char *buf, size_t len)
-{
-	__cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, len - 1);
-	if (n < 0)
-		return false;
-	buf[n] = '\0';
-	return true;
-}
-
-/* The command line of `pid` with its NULs as spaces; kernel threads and
- * zombies have none, so their comm is shown in brackets (as ps does). */
-static bool proc_cmdline(pid_t pid, char *cmd, size_t len)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-	__cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, cmd, len - 1) : -1;
-	if (n > 0) {
-		for (ssize_t i = 0; i < n - 1; i++)
-			if (cmd[i] == '\0')
-				cmd[i] = ' ';
-		cmd[n] = '\0';
-		return true;
-	}
-	char comm[64];
-	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-	if (!read_text(path, comm, sizeof comm))
-		return false;
-	comm[strcspn(comm, "\n")] = '\0';
-	snprintf(cmd, len, "[%s]", comm);
-	return true;
-}
-
-static int cmp_pid(const void *a, const void *b)
-{
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-	return x < y ? -1 : x > y;
-}
-
+/* The container's processes as a tree (core/ptree.h), each under its
+ * parent as `ps f` draws it, with the cgroup its init put it in: a system
+ * container shows systemd's units. */
 static void draw_procs(struct tui *t, const struct tui_row *r, int y)
 {
 	if (r->c.pid <= 0) {
@@ -331,39 +293,42 @@ static void draw_procs(struct tui *t, const struct tui_row *r, int y)
 		return;
 	}
 	struct dome_error err = { 0 };
-	struct dome_cgroup *cg = dome_own_cgroup_open(t->ctx, r->c.name, &err);
-	pid_t *pids = NULL;
-	size_t n = 0;
-	if (!cg || dome_cgroup_pids(cg, &pids, &n, &err) < 0) {
+	struct dome_ptree pt;
+	if (dome_container_ptree(t->ctx, r->c.name, &pt, &err) < 0) {
 		char fit[512];
 		tui_fit(err.msg, COLS - 4, fit, sizeof fit);
 		attrset(tui_attr(t, TUI_STATUS_ERR));
 		mvaddstr(y, 2, fit);
 		attrset(A_NORMAL);
-		dome_cgroup_free(cg);
 		return;
 	}
-	dome_cgroup_free(cg);
-	qsort(pids, n, sizeof *pids, cmp_pid);
+	/* the cgroup column as wide as its longest entry, at most a third */
+	int cw = 6;
+	for (size_t i = 0; i < pt.n; i++)
+		if ((int)strlen(pt.procs[i].cgroup) > cw)
+			cw = (int)strlen(pt.procs[i].cgroup);
+	if (cw > COLS / 3)
+		cw = COLS / 3 > 6 ? COLS / 3 : 6;
 	attrset(tui_attr(t, TUI_TABLE_HEAD));
 	tui_clear_line(y, 0);
-	mvprintw(y++, 0, "%8s  %s", "PID", "COMMAND");
+	mvprintw(y++, 0, "%8s  %-*s  %s", "PID", cw, "CGROUP", "COMMAND");
 	attrset(A_NORMAL);
-	size_t shown = 0;
-	if (t->view_scroll >= n)
-		t->view_scroll = n ? n - 1 : 0;
-	for (size_t i = t->view_scroll; i < n && y < LINES - 2; i++) {
-		char cmd[1024];
-		if (!proc_cmdline(pids[i], cmd, sizeof cmd))
-			continue; /* exited since cgroup.procs was read */
-		char fit[1024]; /* the container's own words: escaped */
-		tui_fit(cmd, COLS > 11 ? COLS - 11 : 0, fit, sizeof fit);
-		mvprintw(y++, 0, "%8d  %s", (int)pids[i], fit);
-		shown++;
+	if (t->view_scroll >= pt.n)
+		t->view_scroll = pt.n ? pt.n - 1 : 0;
+	for (size_t i = t->view_scroll; i < pt.n && y < LINES - 2; i++) {
+		const struct dome_proc *p = &pt.procs[i];
+		char cg[256], line[1024], fit[1024];
+		/* what the container named (its cgroups, its commands): escaped */
+		tui_fit(p->cgroup[0] ? p->cgroup : "/", cw, cg, sizeof cg);
+		snprintf(line, sizeof line, "%*s%s%s", p->depth ? (int)(p->depth - 1) * 3 : 0, "",
+			 p->depth ? "\\_ " : "", p->cmd);
+		int room = COLS - 12 - cw;
+		tui_fit(line, room > 0 ? room : 0, fit, sizeof fit);
+		mvprintw(y++, 0, "%8d  %-*s  %s", (int)p->pid, cw, cg, fit);
 	}
-	if (!shown)
+	if (!pt.n)
 		mvaddstr(y, 2, "No processes in the container's cgroup.");
-	free(pids);
+	dome_ptree_free(&pt);
 }
 
 static void draw_net(struct tui *t, const struct tui_row *r, int y)

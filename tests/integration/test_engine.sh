@@ -48,6 +48,14 @@ echo "$out" | grep -qE '^ *1 init' && ok "init is pid 1 inside" || { not_ok "ini
 n=$(echo "$out" | grep -c '^ *[0-9]')
 [ "$n" -le 3 ] && ok "host processes are invisible ($n processes seen)" || not_ok "host processes invisible ($n seen)"
 [ "$(d exec "$C1" -- /bin/hostname)" = "$C1" ] && ok "hostname is the container name" || not_ok "hostname"
+# dome ps: the container's processes seen from the host, as a tree under init.
+d exec "$C1" -- sh -c 'sleep 300 >/dev/null 2>&1 </dev/null & exit 0'
+d ps "$C1" >"$TEST_ROOT/ps" 2>&1
+expect_grep "$TEST_ROOT/ps" "^ *$pid  *[0-9]\+  / \+init$" "dome ps lists init first, in the container's own cgroup"
+expect_grep "$TEST_ROOT/ps" "^ *[0-9]\+  *$pid  / \+\\\\_ sleep 300$" "dome ps shows what it started under init"
+kill "$(awk '/sleep 300$/ { print $1 }' "$TEST_ROOT/ps")" 2>/dev/null
+expect_status 1 "dome ps of a container that does not exist" -- d ps "nope$$"
+expect_grep "$TEST_ROOT/err" "no container named 'nope$$'" "... says so"
 [ "$(d exec "$C1" -- grep NoNewPrivs /proc/1/status | awk '{print $2}')" = 0 ] && ok "no_new_privs is off by default" || not_ok "no_new_privs is off by default"
 d exec "$C1" -- cat /etc/hosts > "$TEST_ROOT/hosts"
 expect_grep "$TEST_ROOT/hosts" "^127.0.1.1	$C1\$" "/etc/hosts names the container"

@@ -14,10 +14,14 @@
 # which later runs import. An unreachable mirror is a failure, not a skip.
 . "${DOME_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 . "${DOME_SRCDIR:-$(dirname "$0")/../..}/tests/integration/leaks.sh"
+. "${DOME_SRCDIR:-$(dirname "$0")/../..}/tests/console/tmux.sh"
+command -v tmux >/dev/null || { echo "# needs tmux (scripts/packages)"; exit 99; }
+SOCK="dome-sd-$$"
 setup_instance 248
 export DOME_EXE="$DOME"
 C="sd$$"
 cleanup_systemd() {
+	T kill-server 2>/dev/null
 	cleanup_instance
 	rm -rf "${BUILD_ROOT:-}"
 }
@@ -142,6 +146,40 @@ expect_out "^frozen" "frozen" -- json_get "$C" state
 expect_status 0 "unfreeze" -- d unfreeze "$C"
 [ "$(boot_state)" = running ] && ok "running after the thaw" || not_ok "running after the thaw"
 
+# ---- a live limit change reaches the container's own cgroup; it runs on ----
+expect_status 0 "dome set memory=320M, live" -- d set "$C" memory=320M
+expect_out "^335544320$" "the new memory limit shows in the container's cgroup" -- in_c cat "$mem"
+[ "$(boot_state)" = running ] && ok "running after the live set" || not_ok "running after the live set"
+
+# ---- its processes as systemd's tree, with their units: dome ps and the
+# console's Processes tab ----
+d ps "$C" --json >"$TEST_ROOT/ps.json" 2>&1
+init_pid=$(json_get "$C" pid)
+jq -e --argjson p "$init_pid" '.[0].pid == $p and .[0].depth == 0 and .[0].cgroup == "/init.scope"
+	and (.[0].command | test("^/sbin/init"))' "$TEST_ROOT/ps.json" >/dev/null &&
+	ok "dome ps: init first, in /init.scope" || { not_ok "dome ps: init first, in /init.scope"; sed 's/^/#   /' "$TEST_ROOT/ps.json"; }
+jq -e --argjson p "$init_pid" '[.[] | select(.cgroup == "/system.slice/systemd-journald.service")][0]
+	| .ppid == $p and .depth == 1 and (.command | test("systemd-journald"))' "$TEST_ROOT/ps.json" >/dev/null &&
+	ok "dome ps: journald under init, in its unit's cgroup" || not_ok "dome ps: journald under init, in its unit's cgroup"
+jq -e --argjson p "$init_pid" '[.[] | select(.cgroup == "/system.slice/web.service")][0]
+	| .ppid == $p and (.command | test("httpd -f -p 8080"))' "$TEST_ROOT/ps.json" >/dev/null &&
+	ok "dome ps: the test's service in web.service" || not_ok "dome ps: the test's service in web.service"
+d ps "$C" >"$TEST_ROOT/ps.txt" 2>&1
+expect_grep "$TEST_ROOT/ps.txt" '^ *[0-9]\+ \+[0-9]\+  /system.slice/systemd-journald.service  \\_ /lib/systemd/systemd-journald' \
+	"dome ps draws journald as init's child"
+tmux_session main 160 45 env TERM=xterm-256color LANG=C.UTF-8 DOME_ROOT="$DOME_ROOT" \
+	DOME_CONFIG="$DOME_CONFIG" DOME_CGROUP_PREFIX="$DOME_CGROUP_PREFIX" "$DOME"
+check "the console lists the system container running" wait_for main "^$C .*running" 20
+T send-keys -t main Enter
+T send-keys -t main 4
+check "the Processes tab shows init in /init.scope" wait_for main "^ *$init_pid  /init.scope  */sbin/init"
+check "the Processes tab shows journald in its unit, under init" \
+	wait_for main "/system.slice/systemd-journald.service  *\\\\_ /lib/systemd/systemd-journald"
+check "the Processes tab shows the test's service in web.service" \
+	wait_for main "/system.slice/web.service  *\\\\_ /bin/busybox httpd"
+T send-keys -t main Escape
+check "q quits the console" quit main
+
 # ---- a terminal exec is on the container's own devpts ----
 TERM=xterm-256color script -qec "$DOME exec $C -- sh -c 'tty; echo \$TERM'" /dev/null >"$TEST_ROOT/tty" 2>&1
 expect_grep "$TEST_ROOT/tty" "/dev/pts/[0-9]" "exec on a terminal: tty inside names its own /dev/pts"
@@ -195,6 +233,17 @@ cid=$(d exec "${C}c" -- cat /etc/machine-id)
 
 expect_status 0 "destroy --force a running system container" -- d destroy --force "${C}c"
 expect_no_leaks "${C}c" "after destroying the clone"
+
+# ---- backup and restore: the restored copy boots, its service enabled ----
+expect_status 0 "back up the system container" -- d backup "$C" --to "$TEST_ROOT/bk"
+bk=$(ls "$TEST_ROOT"/bk/* 2>/dev/null | head -1)
+expect_status 0 "restore it as ${C}r" -- d restore "$bk" --as "${C}r"
+expect_status 0 "start the restored copy" -- d start "${C}r"
+s=""; for _ in $(seq 600); do s=$(d exec "${C}r" -- systemctl is-system-running 2>/dev/null); [ "$s" = running ] && break; sleep 0.2; done
+[ "$s" = running ] && ok "the restored copy reaches running" || not_ok "the restored copy reaches running ($s)"
+expect_out "^active$" "the restored copy runs the test's service" -- d exec "${C}r" -- systemctl is-active web.service
+expect_status 0 "destroy the restored copy" -- d destroy --force "${C}r"
+expect_no_leaks "${C}r" "after destroying the restored copy"
 expect_status 0 "destroy the stopped one" -- d destroy "$C"
 expect_no_leaks "$C" "after destroy"
 finish
