@@ -106,7 +106,7 @@ check "the Logs tab shows the container's escape sequences escaped" wait_for mai
 check "the container did not retitle the terminal" test "$(T display-message -p -t main '#{pane_title}')" != pwned
 T send-keys -t main 4
 cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" | sed 's/ *$//')
-check "the Processes tab shows init ($pid: $cmd)" wait_for main "^ *$pid  $cmd"
+check "the Processes tab shows init ($pid: $cmd) in the container's own cgroup" wait_for main "^ *$pid  / \+$cmd"
 T send-keys -t main 1
 check "the Overview tab shows the image's arch ($(uname -m))" wait_for main "Arch  *$(uname -m)"
 check "the Overview tab shows the PID" wait_for main "PID  *$pid"
