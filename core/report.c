@@ -12,6 +12,7 @@
 
 const char *const dome_event_kinds[] = {
 	"started", "stopped", "exited", "crashed", "oom_kill", "limit_hit", "frozen", "thawed",
+	"restart", "restart_failed", "restart_gave_up",
 	NULL,
 };
 

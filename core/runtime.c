@@ -1,4 +1,5 @@
 #include "runtime.h"
+#include "restart.h"
 #include "cgroup.h"
 #include "container.h"
 #include "owner.h"
@@ -1417,6 +1418,18 @@ static void monitor_restart(const char *root, const char *name, int *log, const 
 		log_write(log, path, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, size, max);
 }
 
+struct console_log {
+	int *fd;
+	const char *path;
+	off_t *size, max;
+};
+
+static void note_in_log(const char *line, void *data)
+{
+	struct console_log *l = data;
+	log_write(l->fd, l->path, line, strlen(line), l->size, l->max);
+}
+
 int dome_monitor_main(int argc, char **argv)
 {
 	/* argv: __monitor ROOT PREFIX BRIDGE NAME INIT_PID LOG_MAX RUNDIR */
@@ -1552,8 +1565,15 @@ int dome_monitor_main(int argc, char **argv)
 	dome_limit_watch_end(limits);
 	/* Record the exit and remove what the run made, unless the dome
 	 * holding the lock does (see "recording a run's end"). */
-	if (monitor_record_end(root, rundir, name, init, init_start, status) &&
-	    asked == DOME_ASK_REBOOT)
-		monitor_restart(root, name, &log, path, &size, max);
+	if (monitor_record_end(root, rundir, name, init, init_start, status)) {
+		/* Recorded here, so no `dome stop` asked for this end: a reboot
+		 * starts it again, anything else is the restart policy's call. */
+		if (asked == DOME_ASK_REBOOT) {
+			monitor_restart(root, name, &log, path, &size, max);
+		} else {
+			struct console_log l = { &log, path, &size, max };
+			dome_restart_after_exit(root, name, status, note_in_log, &l);
+		}
+	}
 	_exit(0);
 }
