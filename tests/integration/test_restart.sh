@@ -47,6 +47,7 @@ is_stopped_with() { # NAME EVENT_KIND
 events() {
 	sqlite3 "$DOME_ROOT/dome.db" "SELECT at FROM events WHERE container = '$1' AND kind = '$2' ORDER BY id"
 }
+waits_to_restart() { [ "$(info "$1" restart.next_retry_at)" != null ]; }
 kill_init() { kill -KILL "$(info "$1" pid)"; }
 
 # ---- bad values are refused and change nothing
@@ -122,7 +123,7 @@ expect_no_leaks "$S" "the stopped always container"
 expect_status 0 "create and start one with a 3 s backoff" -- \
 	d create "$W" --net none --restart on-failure --restart-backoff 3s --start
 kill_init "$W"
-wait_for 10 test "$(info "$W" restart.next_retry_at)" != null && ok "info shows the next retry" ||
+wait_for 10 waits_to_restart "$W" && ok "info shows the next retry" ||
 	not_ok "info shows the next retry"
 d info "$W" > "$TEST_ROOT/info"
 expect_grep "$TEST_ROOT/info" "^Next retry:" "  ... in the text too"
