@@ -68,6 +68,11 @@ expect_status 2 "a good and a bad value together are refused" -- d set "$F" rest
 	ok "nothing changed" || not_ok "nothing changed ($(info "$F" restart.policy)/$(info "$F" restart.max))"
 expect_status 0 "set restart_backoff_max live" -- d set "$F" restart_backoff_max=30s
 [ "$(info "$F" restart.backoff_max_ms)" = 30000 ] && ok "  ... stored" || not_ok "  ... stored"
+d set "$F" restart=always restart_max=7 >/dev/null
+expect_status 0 "a set of the policy can be rolled back" -- \
+	d rollback "$(d history "$F" --action set --json | jq '.[0].id')"
+[ "$(info "$F" restart.policy)/$(info "$F" restart.max)" = on-failure/2 ] &&
+	ok "  ... and the policy is as before" || not_ok "  ... and the policy is as before"
 
 # ---- on-failure: a killed init is restarted with a new pid, twice, then not
 expect_status 0 "start the on-failure container" -- d start "$F"
