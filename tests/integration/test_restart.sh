@@ -141,6 +141,23 @@ sleep 4
 	not_ok "  ... and the policy recorded no start"
 expect_no_leaks "$W" "the cancelled one"
 
+# ---- a restart that fails is recorded, logged and counted
+X="rsx$$"
+expect_status 0 "create and start one with restart_max=1 and a 2 s backoff" -- \
+	d create "$X" --net none --restart on-failure --restart-max 1 --restart-backoff 2s --start
+kill_init "$X"
+wait_for 10 waits_to_restart "$X"
+# A CPU the host does not have: stored for a stopped container (with a
+# warning), so the restart's start fails.
+expect_status 0 "while it waits, give it a cpuset the host lacks" -- d set "$X" cpuset=1000
+wait_for 15 is_stopped_with "$X" restart_gave_up && ok "the failed attempt counts: then it gives up" ||
+	not_ok "the failed attempt counts: then it gives up ($(info "$X" state))"
+[ "$(events "$X" restart_failed | wc -l)" = 1 ] && ok "  ... with a restart_failed event" ||
+	not_ok "  ... with a restart_failed event"
+d logs "$X" > "$TEST_ROOT/log" 2>&1
+expect_grep "$TEST_ROOT/log" "restart policy: attempt 1 failed" "  ... and a line in the console log"
+expect_no_leaks "$X" "the one whose restart failed"
+
 # ---- a clean exit (poweroff inside): on-failure leaves it, always restarts it
 expect_status 0 "create and start an on-failure container" -- d create "$Z" --net none --restart on-failure --start
 d exec "$Z" poweroff >/dev/null 2>&1
