@@ -174,6 +174,9 @@ int dome_restart_count(struct dome_ctx *ctx, const struct dome_container *c, int
 
 /* ------------------------------------------------------------ the monitor */
 
+static void locked_unlock(int *fd) { dome_unlock_container(*fd); }
+#define __cleanup_lock __attribute__((cleanup(locked_unlock)))
+
 struct attempt {
 	int status;
 	int64_t next_at;         /* the restart_next_at this monitor stored */
@@ -192,8 +195,11 @@ static void describe_exit(struct dome_ctx *ctx, const struct dome_container *c, 
 		snprintf(out, len, "unknown exit");
 	else if (WIFSIGNALED(status)) {
 		const char *abbrev = sigabbrev_np(WTERMSIG(status));
-		snprintf(out, len, "exit %d (%s%s)", 128 + WTERMSIG(status),
-			 oom > 0 ? "OOM kill, SIG" : "SIG", abbrev ? abbrev : "?");
+		if (oom > 0)
+			snprintf(out, len, "exit %d (OOM kill)", 128 + WTERMSIG(status));
+		else
+			snprintf(out, len, "exit %d (SIG%s)", 128 + WTERMSIG(status),
+				 abbrev ? abbrev : "?");
 	} else
 		snprintf(out, len, "exit %d%s", WEXITSTATUS(status), oom > 0 ? " (OOM kill)" : "");
 }
@@ -247,17 +253,16 @@ static int decide(struct dome_ctx *ctx, const char *name, struct attempt *a, int
 		  char *why, size_t whylen)
 {
 	struct dome_error err;
-	int lock = dome_lock_container(ctx, name, &err);
+	__cleanup_lock int lock = dome_lock_container(ctx, name, &err);
 	if (lock < 0)
 		return 0;
 	struct dome_container c;
-	int rc = 0;
 	if (dome_inv_find(ctx->store, name, &c, &err) != 1 || strcmp(c.state, "stopped") != 0 ||
 	    c.restart_next_at != 0 || !dome_restart_wanted(&c.restart, a->status))
-		goto out;
+		return 0;
 	int64_t now = dome_now_ms(), made = 0;
 	if (dome_restart_count(ctx, &c, now, &made, &err) < 0)
-		goto out;
+		return 0;
 	char exit_text[96];
 	describe_exit(ctx, &c, a->status, exit_text, sizeof exit_text);
 	if (made >= c.restart.max) {
@@ -271,20 +276,17 @@ static int decide(struct dome_ctx *ctx, const char *name, struct attempt *a, int
 			 (long long)c.restart.window_s, c.restart.max);
 		json_object_set_new(d, "reason", json_string(reason));
 		event(ctx, name, "restart_gave_up", d);
-		goto out;
+		return 0;
 	}
 	a->attempt = (uint32_t)made + 1;
 	*delay = dome_restart_delay_ms(&c.restart, a->attempt);
 	a->next_at = now + *delay;
 	c.restart_next_at = a->next_at;
 	if (dome_inv_update_runtime(ctx->store, &c, &err) < 0)
-		goto out;
+		return 0;
 	snprintf(why, whylen, "restart policy: %s, attempt %u of %u", exit_text, a->attempt,
 		 c.restart.max);
-	rc = 1;
-out:
-	dome_unlock_container(lock);
-	return rc;
+	return 1;
 }
 
 /* After the wait: is the restart still pending? A start, stop or destroy
@@ -293,14 +295,11 @@ out:
 static bool still_pending(struct dome_ctx *ctx, const char *name, int64_t next_at)
 {
 	struct dome_error err;
-	int lock = dome_lock_container(ctx, name, &err);
+	__cleanup_lock int lock = dome_lock_container(ctx, name, &err);
 	if (lock < 0)
 		return false;
 	struct dome_container c;
-	bool pending = dome_inv_find(ctx->store, name, &c, &err) == 1 &&
-		       c.restart_next_at == next_at;
-	dome_unlock_container(lock);
-	return pending;
+	return dome_inv_find(ctx->store, name, &c, &err) == 1 && c.restart_next_at == next_at;
 }
 
 /* The pending restart is given up (a failed start): clear restart_next_at
@@ -308,7 +307,7 @@ static bool still_pending(struct dome_ctx *ctx, const char *name, int64_t next_a
 static void clear_pending(struct dome_ctx *ctx, const char *name, int64_t next_at)
 {
 	struct dome_error err;
-	int lock = dome_lock_container(ctx, name, &err);
+	__cleanup_lock int lock = dome_lock_container(ctx, name, &err);
 	if (lock < 0)
 		return;
 	struct dome_container c;
@@ -316,7 +315,6 @@ static void clear_pending(struct dome_ctx *ctx, const char *name, int64_t next_a
 		c.restart_next_at = 0;
 		dome_inv_update_runtime(ctx->store, &c, &err);
 	}
-	dome_unlock_container(lock);
 }
 
 void dome_restart_after_exit(const char *root, const char *name, int status,
