@@ -220,13 +220,14 @@ static void event(struct dome_ctx *ctx, const char *name, const char *kind, json
 
 /* Under the lock, just before the start: still this monitor's pending
  * restart? A `dome start` (it runs), `dome stop` (it cleared
- * restart_next_at) or `dome destroy` (no row) since the decision wins. */
+ * restart_next_at), `dome destroy` (no row) or a `dome set` of a policy
+ * that does not want it (restart=no) since the decision wins. */
 static int still_wanted(struct dome_ctx *ctx, const struct dome_container *c, void *data,
 			struct dome_error *err)
 {
 	struct attempt *a = data;
 	if ((strcmp(c->state, "stopped") != 0 && strcmp(c->state, "error") != 0) ||
-	    c->restart_next_at != a->next_at) {
+	    c->restart_next_at != a->next_at || !dome_restart_wanted(&c->restart, a->status)) {
 		a->cancelled = true;
 		return dome_fail(err, 0, "the restart policy's attempt was overtaken: the "
 				 "container was started or stopped meanwhile");
@@ -292,18 +293,20 @@ static int decide(struct dome_ctx *ctx, const char *name, struct attempt *a, int
 /* After the wait: is the restart still pending? A start, stop or destroy
  * meanwhile is seen here without a change record; still_wanted checks
  * again under the start's own lock, for one that comes in between. */
-static bool still_pending(struct dome_ctx *ctx, const char *name, int64_t next_at)
+static bool still_pending(struct dome_ctx *ctx, const char *name, const struct attempt *a)
 {
 	struct dome_error err;
 	__cleanup_lock int lock = dome_lock_container(ctx, name, &err);
 	if (lock < 0)
 		return false;
 	struct dome_container c;
-	return dome_inv_find(ctx->store, name, &c, &err) == 1 && c.restart_next_at == next_at;
+	return dome_inv_find(ctx->store, name, &c, &err) == 1 && c.restart_next_at == a->next_at &&
+	       dome_restart_wanted(&c.restart, a->status);
 }
 
-/* The pending restart is given up (a failed start): clear restart_next_at
- * if it is still ours, so the next decision can be made. */
+/* The pending restart is given up (a failed start, a policy set to no
+ * meanwhile): clear restart_next_at if it is still ours, so the next
+ * decision can be made and `dome info` shows no retry. */
 static void clear_pending(struct dome_ctx *ctx, const char *name, int64_t next_at)
 {
 	struct dome_error err;
@@ -335,8 +338,10 @@ void dome_restart_after_exit(const char *root, const char *name, int status,
 	 * restart_max. Waiting, this monitor holds no lock. */
 	while (decide(ctx, name, &a, &delay, ctx->reason, sizeof ctx->reason) == 1) {
 		sleep_ms(delay);
-		if (!still_pending(ctx, name, a.next_at))
+		if (!still_pending(ctx, name, &a)) {
+			clear_pending(ctx, name, a.next_at);
 			break;
+		}
 		a.cancelled = false;
 		if (dome_container_start_checked(ctx, name, still_wanted, &a, &err) == 0 || a.cancelled)
 			break;

@@ -141,6 +141,19 @@ sleep 4
 	not_ok "  ... and the policy recorded no start"
 expect_no_leaks "$W" "the cancelled one"
 
+# ---- restart=no set while it waits: the restart is not made
+V="rsv$$"
+expect_status 0 "create and start one with a 2 s backoff" -- \
+	d create "$V" --net none --restart always --restart-backoff 2s --start
+kill_init "$V"
+wait_for 10 waits_to_restart "$V"
+expect_status 0 "set restart=no while it waits" -- d set "$V" restart=no
+sleep 3
+[ "$(info "$V" state)" = stopped ] && [ -z "$(events "$V" restart)" ] &&
+	[ "$(info "$V" restart.next_retry_at)" = null ] &&
+	ok "  ... and it stays stopped, with no retry shown" || not_ok "  ... and it stays stopped, with no retry shown"
+expect_no_leaks "$V" "the one whose policy was turned off"
+
 # ---- a restart that fails is recorded, logged and counted
 X="rsx$$"
 expect_status 0 "create and start one with restart_max=1 and a 2 s backoff" -- \
