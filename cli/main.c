@@ -13,7 +13,13 @@
 static const struct cli_verb verbs[] = {
 	{ "ls", verb_ls, "[--json]", "list containers", NULL },
 	{ "info", verb_info, "NAME [--json]", "show everything known about a container", NULL },
-	{ "create", verb_create, "NAME [--image IMAGE] [LIMITS] [--start]", "create a container", NULL },
+	{ "create", verb_create, "NAME [--image IMAGE] [LIMITS] [--restart POLICY] [--start]",
+	  "create a container",
+	  "  --restart no|on-failure|always  restart policy, run by its monitor\n"
+	  "  --restart-max N                 at most N restarts (default 5) within\n"
+	  "  --restart-window D              D (default 10m), waiting T doubling per\n"
+	  "  --restart-backoff T             attempt (default 100ms) up to\n"
+	  "  --restart-backoff-max T         T (default 60s)\n" },
 	{ "start", verb_start, "NAME", "start a container", NULL },
 	{ "stop", verb_stop, "NAME [--timeout S] [--kill]", "stop a container", NULL },
 	{ "restart", verb_restart, "NAME", "stop and start a container", NULL },

@@ -51,7 +51,9 @@ static int finish(int rc, const struct dome_error *err, const char *done, const 
 /* ----------------------------------------------------------------- create */
 
 enum { OPT_IMAGE = 1000, OPT_MEMORY, OPT_SWAP, OPT_CPUS, OPT_CPUSET, OPT_WEIGHT, OPT_PIDS,
-       OPT_AUTOSTART, OPT_ORDER, OPT_DELAY, OPT_NET, OPT_IP, OPT_START, OPT_NNP };
+       OPT_AUTOSTART, OPT_ORDER, OPT_DELAY, OPT_NET, OPT_IP, OPT_START, OPT_NNP,
+       OPT_RESTART, OPT_RESTART_MAX, OPT_RESTART_WINDOW, OPT_RESTART_BACKOFF,
+       OPT_RESTART_BACKOFF_MAX };
 
 struct create_opts {
 	struct dome_create_spec spec;
@@ -89,6 +91,20 @@ static int on_create_opt(int opt, const char *arg, void *data)
 	case OPT_IP: o->spec.ipv4 = arg; break;
 	case OPT_START: o->spec.start = true; break;
 	case OPT_NNP: o->spec.no_new_privs = true; break;
+	/* The policy's settings, read by core as `dome set` reads them. */
+	case OPT_RESTART: rc = dome_restart_setting(&o->spec.restart, "restart", arg, &o->err); break;
+	case OPT_RESTART_MAX:
+		rc = dome_restart_setting(&o->spec.restart, "restart_max", arg, &o->err);
+		break;
+	case OPT_RESTART_WINDOW:
+		rc = dome_restart_setting(&o->spec.restart, "restart_window", arg, &o->err);
+		break;
+	case OPT_RESTART_BACKOFF:
+		rc = dome_restart_setting(&o->spec.restart, "restart_backoff", arg, &o->err);
+		break;
+	case OPT_RESTART_BACKOFF_MAX:
+		rc = dome_restart_setting(&o->spec.restart, "restart_backoff_max", arg, &o->err);
+		break;
 	default: return EXIT_USAGE;
 	}
 	return rc < 0 ? cli_fail(&o->err) : 0;
@@ -122,10 +138,16 @@ int verb_create(struct cli *cli, int argc, char **argv)
 		{ "ip", required_argument, NULL, OPT_IP },
 		{ "start", no_argument, NULL, OPT_START },
 		{ "no-new-privs", no_argument, NULL, OPT_NNP },
+		{ "restart", required_argument, NULL, OPT_RESTART },
+		{ "restart-max", required_argument, NULL, OPT_RESTART_MAX },
+		{ "restart-window", required_argument, NULL, OPT_RESTART_WINDOW },
+		{ "restart-backoff", required_argument, NULL, OPT_RESTART_BACKOFF },
+		{ "restart-backoff-max", required_argument, NULL, OPT_RESTART_BACKOFF_MAX },
 		{ 0 },
 	};
 	struct create_opts o = { 0 };
 	dome_limits_init(&o.spec.limits);
+	dome_restart_policy_init(&o.spec.restart);
 	int status;
 	if (cli_parse(cli, argc, argv, "", opts, on_create_opt, &o, &status))
 		return status;

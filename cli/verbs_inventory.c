@@ -104,8 +104,15 @@ int verb_info(struct cli *cli, int argc, char **argv)
 		return cli_fail(&err);
 	struct dome_container_stats st;
 	bool live = dome_container_stats(ctx, &c, &st, &err) == 0 && c.pid;
+	/* The restarts its policy made within the window, as its monitor
+	 * counts them before the next (core/restart.h). */
+	int64_t restarts = 0;
+	struct dome_error ignored;
+	dome_restart_count(ctx, &c, dome_now_ms(), &restarts, &ignored);
 	if (f.json) {
 		json_t *o = dome_container_json(&c);
+		json_object_set_new(json_object_get(o, "restart"), "restarts_in_window",
+				    json_integer(restarts));
 		json_object_set_new(o, "host_ifname", strcmp(c.net_mode, "bridge") == 0
 					   ? json_string(st.host_ifname) : json_null());
 		if (live)
@@ -147,6 +154,14 @@ int verb_info(struct cli *cli, int argc, char **argv)
 		printf("Host veth:   %s\n", st.host_ifname);
 	printf("Autostart:   %s (order %d, delay %ds)\n", c.autostart ? "yes" : "no",
 	       c.autostart_order, c.autostart_delay);
+	printf("Restart:     %s (at most %u in %llds, backoff %lldms doubling to %lldms), "
+	       "%lld in the window\n", dome_restart_mode_name(c.restart.mode), c.restart.max,
+	       (long long)c.restart.window_s, (long long)c.restart.backoff_ms,
+	       (long long)c.restart.backoff_max_ms, (long long)restarts);
+	if (c.restart_next_at) {
+		cli_format_time(c.restart_next_at, t1, sizeof t1);
+		printf("Next retry:  %s (its monitor waits to restart it; `dome stop` cancels)\n", t1);
+	}
 	if (live) {
 		char mem[16], lim[16], up[32];
 		dome_format_size(st.cg.memory_current, mem, sizeof mem);

@@ -93,11 +93,43 @@ static json_t *settings_json(const struct dome_container *c)
 	json_t *io = json_object_get(all, "io");
 	json_object_set(limits, "io", io ? io : json_array());
 	json_decref(all);
-	return json_pack("{s:s, s:o, s:b, s:i, s:i, s:b, s:o}", "net_mode", c->net_mode,
-			 "ipv4_static", c->ipv4_static[0] ? json_string(c->ipv4_static) : json_null(),
-			 "autostart", c->autostart, "autostart_order", c->autostart_order,
-			 "autostart_delay", c->autostart_delay, "no_new_privs", c->no_new_privs,
-			 "limits", limits);
+	json_t *o = json_pack("{s:s, s:o, s:b, s:i, s:i, s:b, s:o}", "net_mode", c->net_mode,
+			      "ipv4_static", c->ipv4_static[0] ? json_string(c->ipv4_static) : json_null(),
+			      "autostart", c->autostart, "autostart_order", c->autostart_order,
+			      "autostart_delay", c->autostart_delay, "no_new_privs", c->no_new_privs,
+			      "limits", limits);
+	/* The policy without next_retry_at (a restore is a new container). */
+	json_t *r = dome_restart_json(&c->restart, 0);
+	json_object_del(r, "next_retry_at");
+	json_object_set_new(o, "restart", r);
+	return o;
+}
+
+/* The policy of a backup, read through the settings' own parser (so its
+ * ranges are checked as a `dome set` checks them); a backup made before
+ * restart policies has none, and the restore gets the defaults. */
+static int parse_restart(json_t *r, struct dome_restart_policy *p, struct dome_error *err)
+{
+	dome_restart_policy_init(p);
+	if (!r)
+		return 0;
+	static const struct {
+		const char *json, *setting;
+	} keys[] = { { "max", "restart_max" }, { "window_s", "restart_window" },
+		     { "backoff_ms", "restart_backoff" }, { "backoff_max_ms", "restart_backoff_max" } };
+	const char *mode = json_string_value(json_object_get(r, "policy"));
+	if (!mode || dome_restart_setting(p, "restart", mode, err) < 0)
+		return mode ? -1 : dome_invalid(err, "the backup's restart policy has no name");
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+		json_t *v = json_object_get(r, keys[i].json);
+		char text[32];
+		if (!json_is_integer(v))
+			return dome_invalid(err, "the backup's %s is not a number", keys[i].setting);
+		snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		if (dome_restart_setting(p, keys[i].setting, text, err) < 0)
+			return -1;
+	}
+	return dome_restart_policy_check(p, err);
 }
 
 static char *manifest_text(const struct dome_container *c, const struct dome_image *img,
@@ -203,6 +235,8 @@ static int parse_settings(json_t *s, json_t *state, struct dome_container *c,
 	c->autostart = autostart;
 	c->autostart_order = order;
 	c->autostart_delay = delay;
+	if (parse_restart(json_object_get(s, "restart"), &c->restart, err) < 0)
+		return -1;
 	struct dome_limits *l = &c->limits;
 	uint64_t weight, millis;
 	if (!json_is_object(limits) ||

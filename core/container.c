@@ -102,7 +102,9 @@ static int validate_spec(struct dome_ctx *ctx, const struct dome_create_spec *sp
 		return dome_invalid(err, "a memory limit below 4M leaves init no room to run");
 	if (spec->autostart_delay < 0 || spec->autostart_delay > 3600)
 		return dome_invalid(err, "autostart delay must be 0 to 3600 seconds");
-	return 0;
+	struct dome_restart_policy p = spec->restart;
+	dome_restart_policy_fill(&p);
+	return dome_restart_policy_check(&p, err);
 }
 
 static int apply_create(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
@@ -123,6 +125,7 @@ static int apply_create(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 	c.autostart_order = spec->autostart_order;
 	c.autostart_delay = spec->autostart_delay;
 	c.no_new_privs = spec->no_new_privs;
+	c.restart = spec->restart;
 	c.created_at = dome_now_ms();
 
 	char dir[PATH_MAX], sub[PATH_MAX];
@@ -189,6 +192,9 @@ int dome_container_create(struct dome_ctx *ctx, const struct dome_create_spec *s
 struct start_arg {
 	const char *name;
 	bool restart; /* stop it first when it runs */
+	int (*check)(struct dome_ctx *ctx, const struct dome_container *c, void *data,
+		     struct dome_error *err);
+	void *data;
 };
 
 static int apply_start(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
@@ -205,6 +211,10 @@ static int apply_start(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 	} else if (strcmp(c.state, "stopped") != 0 && strcmp(c.state, "error") != 0) {
 		return dome_fail(err, 0, "container '%s' is %s already", a->name, c.state);
 	}
+	if (a->check && a->check(ctx, &c, a->data, err) < 0)
+		return -1;
+	/* Any start overtakes a restart its policy's monitor waits to make. */
+	c.restart_next_at = 0;
 	if (dome_runtime_start(ctx, &c, err) < 0)
 		return -1;
 	ch->after = dome_container_json(&c);
@@ -216,7 +226,7 @@ static int start_or_restart(struct dome_ctx *ctx, const char *name, bool restart
 {
 	if (dome_validate_name("container", name, err) < 0)
 		return -1;
-	struct start_arg a = { name, restart };
+	struct start_arg a = { name, restart, NULL, NULL };
 	struct dome_change ch = { .action = restart ? "restart" : "start", .target = name };
 	return dome_mutate(ctx, &ch, apply_start, &a, err);
 }
@@ -224,6 +234,18 @@ static int start_or_restart(struct dome_ctx *ctx, const char *name, bool restart
 int dome_container_start(struct dome_ctx *ctx, const char *name, struct dome_error *err)
 {
 	return start_or_restart(ctx, name, false, err);
+}
+
+int dome_container_start_checked(struct dome_ctx *ctx, const char *name,
+				 int (*check)(struct dome_ctx *ctx, const struct dome_container *c,
+					      void *data, struct dome_error *err),
+				 void *data, struct dome_error *err)
+{
+	if (dome_validate_name("container", name, err) < 0)
+		return -1;
+	struct start_arg a = { name, false, check, data };
+	struct dome_change ch = { .action = "start", .target = name };
+	return dome_mutate(ctx, &ch, apply_start, &a, err);
 }
 
 struct stop_arg {
@@ -240,6 +262,15 @@ static int apply_stop(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
 	__cleanup_lock int lock = -1;
 	if (load_locked(ctx, a->name, &c, &lock, ch, err) < 0)
 		return -1;
+	/* Its monitor waits to restart it (restart policy): the stop is of
+	 * that restart; the monitor finds restart_next_at cleared and leaves. */
+	if (!is_running(&c) && c.restart_next_at != 0) {
+		c.restart_next_at = 0;
+		if (dome_inv_update_runtime(ctx->store, &c, err) < 0)
+			return -1;
+		ch->after = dome_container_json(&c);
+		return 0;
+	}
 	if (!is_running(&c) && strcmp(c.state, "stopping") != 0)
 		return dome_fail(err, 0, "container '%s' is not running (it is %s)", a->name, c.state);
 	if (dome_runtime_stop(ctx, &c, a->timeout, a->kill, err) < 0)
@@ -594,9 +625,13 @@ static int parse_setting(struct dome_container *c, const char *kv, struct dome_e
 		c->autostart_delay = (int)n;
 		return 0;
 	}
+	int known = dome_restart_setting(&c->restart, key, v, err);
+	if (known != 0)
+		return known < 0 ? -1 : 0;
 	return dome_invalid(err, "unknown setting '%s'; settings are memory, memory_swap, cpus, "
 			    "cpu_weight, cpuset, pids, io, autostart, autostart_order, autostart_delay, "
-			    "no_new_privs", key);
+			    "no_new_privs, restart, restart_max, restart_window, restart_backoff, "
+			    "restart_backoff_max", key);
 }
 
 struct set_arg {
@@ -620,7 +655,7 @@ static int settings_merge(const struct dome_container *c, char *const *kv, size_
 				    (unsigned long long)l->memory_swap);
 	if (l->memory != DOME_UNLIMITED && l->memory < 4ULL << 20)
 		return dome_invalid(err, "a memory limit below 4M leaves init no room to run");
-	return 0;
+	return dome_restart_policy_check(&want->restart, err);
 }
 
 static int apply_set(struct dome_ctx *ctx, struct dome_change *ch, void *arg,
@@ -725,7 +760,7 @@ int dome_container_apply_freeze(struct dome_ctx *ctx, struct dome_change *ch, co
 int dome_container_apply_start(struct dome_ctx *ctx, struct dome_change *ch, const char *name,
 			       struct dome_error *err)
 {
-	struct start_arg a = { name, false };
+	struct start_arg a = { name, false, NULL, NULL };
 	return apply_start(ctx, ch, &a, err);
 }
 

@@ -20,13 +20,23 @@ struct dome_create_spec {
 	const char *net_mode;     /* NULL: bridge */
 	const char *ipv4;         /* static address or NULL */
 	bool no_new_privs;
+	struct dome_restart_policy restart; /* dome_restart_policy_init() for the defaults */
 	bool start;               /* start after creating */
 };
 
 int dome_container_create(struct dome_ctx *ctx, const struct dome_create_spec *spec,
 			  struct dome_error *err);
 int dome_container_start(struct dome_ctx *ctx, const char *name, struct dome_error *err);
-/* timeout_s < 0: cfg.stop_timeout. kill: skip the polite signal. */
+/* The start of a restart policy (core/restart.c): dome_container_start,
+ * but `check` sees the row under the container's lock first and refuses
+ * (-1, the start is not made) when the start is no longer wanted. */
+int dome_container_start_checked(struct dome_ctx *ctx, const char *name,
+				 int (*check)(struct dome_ctx *ctx, const struct dome_container *c,
+					      void *data, struct dome_error *err),
+				 void *data, struct dome_error *err);
+/* timeout_s < 0: cfg.stop_timeout. kill: skip the polite signal. A stopped
+ * container whose monitor waits to restart it (restart policy) has that
+ * restart cancelled, and the stop succeeds. */
 int dome_container_stop(struct dome_ctx *ctx, const char *name, int timeout_s, bool kill,
 			struct dome_error *err);
 int dome_container_restart(struct dome_ctx *ctx, const char *name, struct dome_error *err);
@@ -37,7 +47,8 @@ int dome_container_destroy(struct dome_ctx *ctx, const char *name, bool force,
 int dome_container_clone(struct dome_ctx *ctx, const char *src, const char *dst,
 			 struct dome_error *err);
 /* Apply "key=value" settings (memory, memory_swap, cpus, cpu_weight, cpuset,
- * pids, io, autostart, autostart_order, autostart_delay, no_new_privs): validated all first,
+ * pids, io, autostart, autostart_order, autostart_delay, no_new_privs, restart,
+ * restart_max, restart_window, restart_backoff, restart_backoff_max): validated all first,
  * stored, and applied live to a running container; all or nothing. */
 int dome_container_set(struct dome_ctx *ctx, const char *name, char *const *assignments,
 		       size_t n, struct dome_error *err);

@@ -18,7 +18,9 @@ void dome_limits_init(struct dome_limits *l)
 	"c.monitor_pid, c.monitor_start, c.created_at, c.started_at, c.stopped_at, "        \
 	"c.exit_code, c.exit_signal, c.oom_kills, c.autostart, c.autostart_order, "         \
 	"c.autostart_delay, l.memory, l.memory_swap, l.cpu_weight, l.cpu_millis, l.pids, "  \
-	"l.cpuset, ls.address, io.spec, c.no_new_privs, ni.host_ifname FROM containers c " \
+	"l.cpuset, ls.address, io.spec, c.no_new_privs, ni.host_ifname, c.restart, "          \
+	"c.restart_max, c.restart_window, c.restart_backoff, c.restart_backoff_max, "       \
+	"c.restart_next_at FROM containers c " \
 	"LEFT JOIN limits l ON l.container_id = c.id " \
 	"LEFT JOIN net_interfaces ni ON ni.container_id = c.id AND ni.ifname = 'eth0' " \
 	"LEFT JOIN leases ls ON ls.container_id = c.id " \
@@ -87,6 +89,16 @@ static void read_container(sqlite3_stmt *s, struct dome_container *c)
 	}
 	c->no_new_privs = col_i64(s, 27) != 0;
 	col_text(s, 28, c->host_ifname, sizeof c->host_ifname);
+	dome_restart_policy_init(&c->restart);
+	const unsigned char *mode = sqlite3_column_text(s, 29);
+	struct dome_error ignored;
+	if (mode)
+		dome_restart_mode_parse((const char *)mode, &c->restart.mode, &ignored);
+	c->restart.max = (uint32_t)col_i64(s, 30);
+	c->restart.window_s = col_i64(s, 31);
+	c->restart.backoff_ms = col_i64(s, 32);
+	c->restart.backoff_max_ms = col_i64(s, 33);
+	c->restart_next_at = col_i64(s, 34);
 	uint32_t a = (uint32_t)col_i64(s, 25);
 	if (a)
 		snprintf(c->ipv4, sizeof c->ipv4, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
@@ -162,8 +174,9 @@ int dome_inv_get(struct dome_store *st, const char *name, struct dome_container 
 
 static const char SQL_INSERT[] =
 	"INSERT INTO containers (name, image, state, net_mode, ipv4_static, created_at, "
-	"autostart, autostart_order, autostart_delay, no_new_privs) "
-	"VALUES (?1, ?2, 'stopped', ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+	"autostart, autostart_order, autostart_delay, no_new_privs, restart, restart_max, "
+	"restart_window, restart_backoff, restart_backoff_max) "
+	"VALUES (?1, ?2, 'stopped', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 static const char SQL_LIMITS_UPSERT[] =
 	"INSERT INTO limits (container_id, memory, memory_swap, cpu_weight, cpu_millis, pids, cpuset) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(container_id) DO UPDATE SET "
@@ -212,6 +225,18 @@ static int write_limits(struct dome_store *st, int64_t id, const struct dome_lim
 	return 0;
 }
 
+/* The five policy columns from index `first` on, in the order of the
+ * schema (restart, restart_max, restart_window, restart_backoff,
+ * restart_backoff_max). */
+static void bind_restart(sqlite3_stmt *s, int first, const struct dome_restart_policy *p)
+{
+	sqlite3_bind_text(s, first, dome_restart_mode_name(p->mode), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, first + 1, p->max);
+	sqlite3_bind_int64(s, first + 2, p->window_s);
+	sqlite3_bind_int64(s, first + 3, p->backoff_ms);
+	sqlite3_bind_int64(s, first + 4, p->backoff_max_ms);
+}
+
 int dome_inv_insert(struct dome_store *st, struct dome_container *c, struct dome_error *err)
 {
 	sqlite3_stmt *s = dome_store_stmt(st, SQL_INSERT, err);
@@ -226,6 +251,8 @@ int dome_inv_insert(struct dome_store *st, struct dome_container *c, struct dome
 	sqlite3_bind_int(s, 7, c->autostart_order);
 	sqlite3_bind_int(s, 8, c->autostart_delay);
 	sqlite3_bind_int(s, 9, c->no_new_privs);
+	dome_restart_policy_fill(&c->restart);
+	bind_restart(s, 10, &c->restart);
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE)
@@ -253,7 +280,7 @@ int dome_inv_delete(struct dome_store *st, int64_t id, struct dome_error *err)
 static const char SQL_RUNTIME[] =
 	"UPDATE containers SET state = ?2, pid = ?3, pid_start = ?4, monitor_pid = ?5, "
 	"monitor_start = ?6, started_at = ?7, stopped_at = ?8, exit_code = ?9, exit_signal = ?10, "
-	"oom_kills = ?11 WHERE id = ?1";
+	"oom_kills = ?11, restart_next_at = ?12 WHERE id = ?1";
 
 int dome_inv_update_runtime(struct dome_store *st, const struct dome_container *c,
 			    struct dome_error *err)
@@ -272,12 +299,14 @@ int dome_inv_update_runtime(struct dome_store *st, const struct dome_container *
 	dome_bind_int64_or_null(s, 9, c->has_exit && c->exit_signal == 0, c->exit_code);
 	dome_bind_int64_or_null(s, 10, c->has_exit && c->exit_signal != 0, c->exit_signal);
 	sqlite3_bind_int64(s, 11, c->oom_kills);
+	dome_bind_int64_or_null(s, 12, c->restart_next_at != 0, c->restart_next_at);
 	return dome_store_exec_stmt(st, s, "recording the container's state", err);
 }
 
 static const char SQL_SETTINGS[] =
 	"UPDATE containers SET autostart = ?2, autostart_order = ?3, autostart_delay = ?4, "
-	"net_mode = ?5, ipv4_static = ?6, no_new_privs = ?7 WHERE id = ?1";
+	"net_mode = ?5, ipv4_static = ?6, no_new_privs = ?7, restart = ?8, restart_max = ?9, "
+	"restart_window = ?10, restart_backoff = ?11, restart_backoff_max = ?12 WHERE id = ?1";
 
 int dome_inv_update_settings(struct dome_store *st, const struct dome_container *c,
 			     struct dome_error *err)
@@ -292,6 +321,7 @@ int dome_inv_update_settings(struct dome_store *st, const struct dome_container 
 	sqlite3_bind_text(s, 5, c->net_mode, -1, SQLITE_STATIC);
 	dome_bind_text_or_null(s, 6, c->ipv4_static[0] ? c->ipv4_static : NULL);
 	sqlite3_bind_int(s, 7, c->no_new_privs);
+	bind_restart(s, 8, &c->restart);
 	if (dome_store_exec_stmt(st, s, "storing the container's settings", err) < 0)
 		return -1;
 	return write_limits(st, c->id, &c->limits, err);
@@ -475,6 +505,7 @@ json_t *dome_container_json(const struct dome_container *c)
 			    c->ipv4_static[0] ? json_string(c->ipv4_static) : json_null());
 	json_object_set_new(o, "monitor_pid", c->monitor_pid ? json_integer(c->monitor_pid) : json_null());
 	json_object_set_new(o, "limits", dome_limits_json(&c->limits));
+	json_object_set_new(o, "restart", dome_restart_json(&c->restart, c->restart_next_at));
 	return o;
 }
 

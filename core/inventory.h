@@ -9,6 +9,7 @@
 #include "error.h"
 #include "store.h"
 #include "validate.h"
+#include "restart.h"
 
 /* I/O throttle for one block device; 0 = no limit on that figure. */
 struct dome_io_limit {
@@ -51,6 +52,8 @@ struct dome_container {
 	int autostart_order, autostart_delay;
 	bool no_new_privs;       /* init and exec'd processes cannot gain privileges */
 	char host_ifname[16];    /* host end of its veth as made by its last start, "" if none */
+	struct dome_restart_policy restart;
+	int64_t restart_next_at; /* ms: a monitor waits to restart it; 0 = none */
 	struct dome_limits limits;
 };
 

@@ -12,6 +12,7 @@
 
 const char *const dome_event_kinds[] = {
 	"started", "stopped", "exited", "crashed", "oom_kill", "limit_hit", "frozen", "thawed",
+	"restart", "restart_failed", "restart_gave_up",
 	NULL,
 };
 
@@ -77,7 +78,8 @@ int dome_event_record(struct dome_ctx *ctx, const char *container, const char *k
 		goto out;
 	if (!kind || !known_kind(kind)) {
 		dome_invalid(err, "unknown event kind '%s' (known: started, stopped, exited, crashed, "
-			     "oom_kill, limit_hit, frozen, thawed)", kind ? kind : "");
+			     "oom_kill, limit_hit, frozen, thawed, restart, restart_failed, "
+			     "restart_gave_up)", kind ? kind : "");
 		goto out;
 	}
 	if (detail && !json_is_object(detail)) {

@@ -49,18 +49,25 @@ static const struct {
 
 /* The settings `dome set` takes, where they sit in a container's JSON, and
  * how their values are written. */
-enum setting_kind { K_SIZE, K_CPUS, K_WEIGHT, K_CPUSET, K_PIDS, K_BOOL, K_INT };
+enum setting_kind { K_SIZE, K_CPUS, K_WEIGHT, K_CPUSET, K_PIDS, K_BOOL, K_INT, K_STR };
 
 static const struct setting {
 	const char *key;
-	bool in_limits;
+	const char *in;          /* the object of the JSON it is in, NULL: the top */
+	const char *field;       /* its name there, NULL: the key */
 	enum setting_kind kind;
 } settings[] = {
-	{ "memory", true, K_SIZE },       { "memory_swap", true, K_SIZE },
-	{ "cpus", true, K_CPUS },         { "cpu_weight", true, K_WEIGHT },
-	{ "cpuset", true, K_CPUSET },     { "pids", true, K_PIDS },
-	{ "autostart", false, K_BOOL },   { "autostart_order", false, K_INT },
-	{ "autostart_delay", false, K_INT },
+	{ "memory", "limits", NULL, K_SIZE },       { "memory_swap", "limits", NULL, K_SIZE },
+	{ "cpus", "limits", NULL, K_CPUS },         { "cpu_weight", "limits", NULL, K_WEIGHT },
+	{ "cpuset", "limits", NULL, K_CPUSET },     { "pids", "limits", NULL, K_PIDS },
+	{ "autostart", NULL, NULL, K_BOOL },        { "autostart_order", NULL, NULL, K_INT },
+	{ "autostart_delay", NULL, NULL, K_INT },
+	/* restart_window in seconds, the backoffs in ms: as `dome set` reads
+	 * bare numbers (core/restart.h). */
+	{ "restart", "restart", "policy", K_STR },  { "restart_max", "restart", "max", K_INT },
+	{ "restart_window", "restart", "window_s", K_INT },
+	{ "restart_backoff", "restart", "backoff_ms", K_INT },
+	{ "restart_backoff_max", "restart", "backoff_max_ms", K_INT },
 };
 
 #define RB_MAX_SETTINGS DOME_ARRAY_SIZE(settings)
@@ -126,8 +133,8 @@ static int read_change(struct dome_ctx *ctx, int64_t id, struct recorded_change 
 
 static json_t *setting_value(json_t *state, const struct setting *st)
 {
-	json_t *where = st->in_limits ? json_object_get(state, "limits") : state;
-	return json_object_get(where, st->key);
+	json_t *where = st->in ? json_object_get(state, st->in) : state;
+	return json_object_get(where, st->field ? st->field : st->key);
 }
 
 static bool same_value(json_t *a, json_t *b)
@@ -149,7 +156,7 @@ static const char *unset_word(enum setting_kind kind)
 	case K_SIZE: case K_CPUS: case K_PIDS: return "max";
 	case K_WEIGHT: return "default";
 	case K_CPUSET: return "all";
-	case K_BOOL: case K_INT: break;
+	case K_BOOL: case K_INT: case K_STR: break;
 	}
 	return NULL;
 }
@@ -170,7 +177,7 @@ static int setting_arg(const struct setting *st, json_t *v, char *out, size_t le
 			return -1;
 		snprintf(out, len, "%u.%03u", cpu_millis(v) / 1000, cpu_millis(v) % 1000);
 		return 0;
-	case K_CPUSET:
+	case K_CPUSET: case K_STR:
 		if (!json_is_string(v))
 			return -1;
 		snprintf(out, len, "%s", json_string_value(v));

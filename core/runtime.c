@@ -1,4 +1,5 @@
 #include "runtime.h"
+#include "restart.h"
 #include "cgroup.h"
 #include "container.h"
 #include "owner.h"
@@ -1352,9 +1353,11 @@ static void log_write(int *fd, const char *path, const char *data, size_t len, o
 }
 
 /* Steps 1 and 3 of "recording a run's end", in the monitor. True when this
- * monitor recorded it (no other dome was stopping the container). */
+ * monitor recorded it (no other dome was stopping the container); then
+ * *policy says whether the container has a restart policy (restart.h), so
+ * one without needs no second look at the inventory. */
 static bool monitor_record_end(const char *root, const char *rundir, const char *name, pid_t init,
-			       int64_t start, int status)
+			       int64_t start, int status, bool *policy)
 {
 	publish_exit(rundir, name, init, start, status);
 	struct dome_error err;
@@ -1382,9 +1385,11 @@ static bool monitor_record_end(const char *root, const char *rundir, const char 
 		struct dome_ctx *ctx = dome_open(&o, &err);
 		struct dome_container c;
 		int found = ctx ? dome_inv_find(ctx->store, name, &c, &err) : -1;
-		if (found == 1 && c.pid == init && c.pid_start == start)
+		if (found == 1 && c.pid == init && c.pid_start == start) {
 			recorded = strcmp(c.state, "running") == 0 &&
 				   dome_runtime_cleanup(ctx, &c, status, &err) == 0;
+			*policy = c.restart.mode != DOME_RESTART_NO;
+		}
 		/* A start whose P died before it named this run (init left at
 		 * SYNC_GO): with the lock free no other start is under way, so
 		 * the half-made run is this one; undone as dome's reconcile
@@ -1415,6 +1420,18 @@ static void monitor_restart(const char *root, const char *name, int *log, const 
 	int n = snprintf(line, sizeof line, "dome: cannot restart the container: %s\n", err.msg);
 	if (n > 0)
 		log_write(log, path, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, size, max);
+}
+
+struct console_log {
+	int *fd;
+	const char *path;
+	off_t *size, max;
+};
+
+static void note_in_log(const char *line, void *data)
+{
+	struct console_log *l = data;
+	log_write(l->fd, l->path, line, strlen(line), l->size, l->max);
 }
 
 int dome_monitor_main(int argc, char **argv)
@@ -1552,8 +1569,16 @@ int dome_monitor_main(int argc, char **argv)
 	dome_limit_watch_end(limits);
 	/* Record the exit and remove what the run made, unless the dome
 	 * holding the lock does (see "recording a run's end"). */
-	if (monitor_record_end(root, rundir, name, init, init_start, status) &&
-	    asked == DOME_ASK_REBOOT)
-		monitor_restart(root, name, &log, path, &size, max);
+	bool policy = false;
+	if (monitor_record_end(root, rundir, name, init, init_start, status, &policy)) {
+		/* Recorded here, so no `dome stop` asked for this end: a reboot
+		 * starts it again, anything else is the restart policy's call. */
+		if (asked == DOME_ASK_REBOOT) {
+			monitor_restart(root, name, &log, path, &size, max);
+		} else if (policy) {
+			struct console_log l = { &log, path, &size, max };
+			dome_restart_after_exit(root, name, status, note_in_log, &l);
+		}
+	}
 	_exit(0);
 }

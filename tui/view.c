@@ -162,6 +162,13 @@ static void draw_overview(struct tui *t, const struct tui_row *r, int y)
 	label(t, y++, "OOM kills", "%lld", (long long)c->oom_kills);
 	label(t, y++, "Autostart", "%s (order %d, delay %ds)", c->autostart ? "yes" : "no",
 	      c->autostart_order, c->autostart_delay);
+	label(t, y++, "Restart", "%s (at most %u in %llds)", dome_restart_mode_name(c->restart.mode),
+	      c->restart.max, (long long)c->restart.window_s);
+	if (c->restart_next_at) {
+		char at[32];
+		fmt_time(c->restart_next_at, at, sizeof at);
+		label(t, y++, "Next retry", "%s", at);
+	}
 }
 
 static void draw_limits(struct tui *t, const struct tui_row *r, int y)
