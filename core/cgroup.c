@@ -162,9 +162,10 @@ static void find_v1_hierarchies(struct dome_cgroup *cg)
 {
 	for (size_t h = 0; h < host.nmount; h++) {
 		struct dome_cg_hier *hi = &cg->hier[cg->nhier];
-		if (snprintf(hi->dir, sizeof hi->dir, "%s/%s/%s", host.mount[h], cg->prefix,
+		if (strlen(host.mount[h]) >= sizeof hi->mount ||
+		    snprintf(hi->dir, sizeof hi->dir, "%s/%s/%s", host.mount[h], cg->prefix,
 			     cg->name) >= (int)sizeof hi->dir)
-			continue; /* a mount path near PATH_MAX: not one dome can use */
+			continue; /* a mount path that long: not one dome can use */
 		strlcpy(hi->mount, host.mount[h], sizeof hi->mount);
 		hi->ctrls = host.ctrls[h];
 		cg->nhier++;

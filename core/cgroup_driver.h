@@ -42,10 +42,18 @@ enum dome_cg_ctrl {
 /* Controller name for a single bit, "" for anything else. */
 const char *dome_cg_ctrl_name(unsigned ctrl);
 
+/* A handle's paths are bounded by what they hold (a mount point, a prefix
+ * and a name, both validated names), not PATH_MAX: each running
+ * container's monitor keeps a handle, and at PATH_MAX per path one was 90
+ * KiB of dirty heap in every monitor. A hierarchy mounted at a longer path
+ * is not used. */
+#define DOME_CG_MOUNT_MAX 128
+#define DOME_CG_DIR_MAX (DOME_CG_MOUNT_MAX + 2 * (DOME_NAME_MAX + 1))
+
 struct dome_cg_hier {
-	unsigned ctrls;          /* controllers mounted together here; 0: name=systemd */
-	char mount[PATH_MAX];    /* e.g. /sys/fs/cgroup/memory */
-	char dir[PATH_MAX];      /* <mount>/<prefix>/<name> */
+	unsigned ctrls;                 /* controllers mounted together here; 0: name=systemd */
+	char mount[DOME_CG_MOUNT_MAX];  /* e.g. /sys/fs/cgroup/memory */
+	char dir[DOME_CG_DIR_MAX];      /* <mount>/<prefix>/<name> */
 };
 
 struct dome_cgroup {
@@ -55,7 +63,7 @@ struct dome_cgroup {
 	char name[DOME_NAME_MAX + 1];
 	size_t nhier;                       /* v1 hierarchies (v1, hybrid) */
 	struct dome_cg_hier hier[CG_NHIER];
-	char unified[PATH_MAX];             /* cgroup2 dir, "" when there is none */
+	char unified[DOME_CG_DIR_MAX];      /* cgroup2 dir, "" when there is none */
 	bool unified_limits;                /* v2: limits live in `unified` */
 };
 
