@@ -92,19 +92,13 @@ static int on_create_opt(int opt, const char *arg, void *data)
 	case OPT_START: o->spec.start = true; break;
 	case OPT_NNP: o->spec.no_new_privs = true; break;
 	/* The policy's settings, read by core as `dome set` reads them. */
-	case OPT_RESTART: rc = dome_restart_setting(&o->spec.restart, "restart", arg, &o->err); break;
-	case OPT_RESTART_MAX:
-		rc = dome_restart_setting(&o->spec.restart, "restart_max", arg, &o->err);
+	case OPT_RESTART: case OPT_RESTART_MAX: case OPT_RESTART_WINDOW:
+	case OPT_RESTART_BACKOFF: case OPT_RESTART_BACKOFF_MAX: {
+		static const char *const keys[] = { "restart", "restart_max", "restart_window",
+						    "restart_backoff", "restart_backoff_max" };
+		rc = dome_restart_setting(&o->spec.restart, keys[opt - OPT_RESTART], arg, &o->err);
 		break;
-	case OPT_RESTART_WINDOW:
-		rc = dome_restart_setting(&o->spec.restart, "restart_window", arg, &o->err);
-		break;
-	case OPT_RESTART_BACKOFF:
-		rc = dome_restart_setting(&o->spec.restart, "restart_backoff", arg, &o->err);
-		break;
-	case OPT_RESTART_BACKOFF_MAX:
-		rc = dome_restart_setting(&o->spec.restart, "restart_backoff_max", arg, &o->err);
-		break;
+	}
 	default: return EXIT_USAGE;
 	}
 	return rc < 0 ? cli_fail(&o->err) : 0;

@@ -24,8 +24,6 @@
 #define BACKUP_VERSION 1
 #define MANIFEST_MAX (1 << 20)
 
-static void unlock_fd(int *fd) { dome_unlock_container(*fd); }
-#define __cleanup_lock __attribute__((cleanup(unlock_fd)))
 
 int dome_backup_default_dir(const struct dome_ctx *ctx, char *out, size_t len)
 {

@@ -37,8 +37,6 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-static void locked_unlock(int *fd) { dome_unlock_container(*fd); }
-#define __cleanup_lock __attribute__((cleanup(locked_unlock)))
 
 int dome_container_log_path(struct dome_ctx *ctx, const char *name, char *out, size_t len)
 {

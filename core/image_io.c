@@ -31,8 +31,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void unlock_fd(int *fd) { dome_unlock_container(*fd); }
-#define __cleanup_lock __attribute__((cleanup(unlock_fd)))
 
 /* ------------------------------------------------------------ build dirs */
 

@@ -12,6 +12,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "dome.h"
+#include "fsutil.h"
 #include "inventory.h"
 #include "owner.h"
 #include "ptree.h"
@@ -22,25 +23,13 @@
  * listing whatever the limit (a fork bomb's cgroup is not listed whole). */
 #define PTREE_MAX 65536
 
-static ssize_t read_file(const char *path, char *buf, size_t len)
-{
-	__cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, len - 1);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return n;
-}
-
 /* The parent of `pid`: /proc/PID/stat's 4th field, after the comm in
  * parentheses (which may itself hold ") "), so after the last ')'. */
 static int read_ppid(pid_t pid, pid_t *ppid)
 {
 	char path[64], stat[512];
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if (read_file(path, stat, sizeof stat) <= 0)
+	if (dome_read_small(path, stat, sizeof stat) <= 0)
 		return -1;
 	char *p = strrchr(stat, ')');
 	int v;
@@ -54,7 +43,7 @@ static int read_cmd(pid_t pid, char *cmd, size_t len)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-	ssize_t n = read_file(path, cmd, len);
+	ssize_t n = dome_read_small(path, cmd, len);
 	if (n > 0) {
 		while (n > 0 && cmd[n - 1] == '\0')
 			n--;
@@ -66,7 +55,7 @@ static int read_cmd(pid_t pid, char *cmd, size_t len)
 	}
 	char comm[64];
 	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-	if (read_file(path, comm, sizeof comm) <= 0)
+	if (dome_read_small(path, comm, sizeof comm) <= 0)
 		return -1;
 	comm[strcspn(comm, "\n")] = '\0';
 	snprintf(cmd, len, "[%s]", comm);

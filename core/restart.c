@@ -174,8 +174,6 @@ int dome_restart_count(struct dome_ctx *ctx, const struct dome_container *c, int
 
 /* ------------------------------------------------------------ the monitor */
 
-static void locked_unlock(int *fd) { dome_unlock_container(*fd); }
-#define __cleanup_lock __attribute__((cleanup(locked_unlock)))
 
 struct attempt {
 	int status;

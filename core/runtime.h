@@ -63,6 +63,10 @@ int dome_monitor_main(int argc, char **argv) __attribute__((noreturn));
  * lifecycle operation so two consoles or scripts cannot race one container. */
 int dome_lock_container(struct dome_ctx *ctx, const char *name, struct dome_error *err);
 void dome_unlock_container(int fd);
+/* A lock fd released when it goes out of scope (core/cleanup.h's way):
+ * `__cleanup_lock int lock = dome_lock_container(...)`. */
+static inline void dome_unlock_containerp(int *fd) { dome_unlock_container(*fd); }
+#define __cleanup_lock __attribute__((cleanup(dome_unlock_containerp)))
 /* The same lock, waiting at most `wait_ms` (0: not at all; errnum
  * EWOULDBLOCK when another dome holds it). For reconcile and doctor, which
  * must not stall behind a long operation. */
